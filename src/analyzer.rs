@@ -1,0 +1,400 @@
+//! The pipeline: reduced image -> hand mask -> finger geometry -> full-resolution fingertip
+//! measurements -> checks -> report. The analyzer owns every scratch buffer, so a warm analyzer
+//! allocates nothing per frame when given a report to fill ([`Analyzer::analyze_into`]).
+
+use crate::config::{Config, Hand};
+use crate::distance;
+use crate::error::{Error, Result};
+use crate::exposure::ExposureAnalyzer;
+use crate::fingers::{FingerFinder, HandGeometry};
+use crate::focus::{FocusAnalyzer, FocusMeasure};
+use crate::frame::{FrameView, LowRes, Rect};
+use crate::report::{FingerReport, Reason, ReasonCode, Report, Verdict};
+use crate::ridge::{RidgeAnalyzer, RidgeMeasure};
+use crate::segment::{self, HandMask, Segmenter};
+
+/// Most fingers the analyzer measures at full resolution (five digits and some spare).
+const MAX_FINGERS: usize = 10;
+
+/// Scores frames. Keep one per camera stream: it reuses its buffers from frame to frame.
+///
+/// ```
+/// use fingerqc::{Analyzer, Config, FrameView};
+/// let mut analyzer = Analyzer::new(Config::default())?;
+/// let gray = vec![0u8; 320 * 240];
+/// let frame = FrameView::new_gray(&gray, 320, 240, 320)?;
+/// let report = analyzer.analyze(&frame)?;
+/// assert!(report.has(fingerqc::ReasonCode::NoHand));
+/// # Ok::<(), fingerqc::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct Analyzer {
+    config: Config,
+    low: LowRes,
+    mask: HandMask,
+    segmenter: Segmenter,
+    finder: FingerFinder,
+    geometry: HandGeometry,
+    ridge: RidgeAnalyzer,
+    focus: FocusAnalyzer,
+    exposure: ExposureAnalyzer,
+    roi: Vec<u8>,
+    roi_mask: Vec<u8>,
+    ridges: [RidgeMeasure; MAX_FINGERS],
+    focuses: [FocusMeasure; MAX_FINGERS],
+}
+
+/// Per-stage views an analyzer exposes after a frame, for overlays and benchmarks.
+#[derive(Debug)]
+pub struct Internals<'a> {
+    /// The reduced-resolution image.
+    pub low: &'a LowRes,
+    /// The hand mask over it.
+    pub mask: &'a HandMask,
+    /// The finger geometry.
+    pub geometry: &'a HandGeometry,
+}
+
+impl Analyzer {
+    /// An analyzer for `config`, which is validated first.
+    pub fn new(config: Config) -> Result<Self> {
+        config.validate()?;
+        Ok(Analyzer {
+            config,
+            low: LowRes::default(),
+            mask: HandMask::default(),
+            segmenter: Segmenter::new(),
+            finder: FingerFinder::new(),
+            geometry: HandGeometry::default(),
+            ridge: RidgeAnalyzer::new(),
+            focus: FocusAnalyzer::new(),
+            exposure: ExposureAnalyzer::new(),
+            roi: Vec::new(),
+            roi_mask: Vec::new(),
+            ridges: Default::default(),
+            focuses: Default::default(),
+        })
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// What the stages produced for the last frame.
+    pub fn internals(&self) -> Internals<'_> {
+        Internals {
+            low: &self.low,
+            mask: &self.mask,
+            geometry: &self.geometry,
+        }
+    }
+
+    /// Analyses one frame into a new report.
+    pub fn analyze(&mut self, frame: &FrameView) -> Result<Report> {
+        let mut report = Report::default();
+        self.analyze_into(frame, &mut report)?;
+        Ok(report)
+    }
+
+    /// Analyses one frame into `report`, reusing its vectors: no allocation once warm.
+    pub fn analyze_into(&mut self, frame: &FrameView, report: &mut Report) -> Result<()> {
+        let start = std::time::Instant::now();
+        let (w, h) = (frame.width(), frame.height());
+        let pixels = w as u64 * h as u64;
+        if pixels > self.config.limits.max_frame_pixels {
+            return Err(Error::FrameTooLarge {
+                width: w,
+                height: h,
+                max_pixels: self.config.limits.max_frame_pixels,
+            });
+        }
+        report.clear();
+        report.width = w;
+        report.height = h;
+
+        frame.downsample_into(segment::work_factor(w, h), &mut self.low);
+        self.segmenter.segment(&self.low, &mut self.mask);
+        self.finder
+            .find(&self.mask, &self.low, &self.config, &mut self.geometry);
+        let geo = &self.geometry;
+        report.hand = geo.hand;
+        report.rotation_deg = geo.angle_deg;
+        report.hand_fraction = geo.hand_fraction;
+        report.finger_count = geo.count();
+
+        // Full-resolution ridge measurements, counted fingers only.
+        let mut periods = [0f32; MAX_FINGERS];
+        let mut widths = [0f32; MAX_FINGERS];
+        let mut boxes = [Rect::default(); MAX_FINGERS];
+        let mut nf = 0;
+        for finger in geo.fingers.iter().filter(|f| f.counted).take(MAX_FINGERS) {
+            boxes[nf] = finger.print_box;
+            widths[nf] = finger.width_px;
+            nf += 1;
+        }
+        let mut np = 0;
+        for (i, rect) in boxes[..nf].iter().enumerate() {
+            if let Some(p) = self.measure_ridges(frame, *rect, i) {
+                periods[np] = p;
+                np += 1;
+            }
+        }
+        report.ppi = distance::estimate(&periods[..np], &widths[..nf], w, h, &self.config);
+        report.estimated_ppi = report.ppi.ppi;
+
+        let expected_period = report
+            .ppi
+            .ppi
+            .map(|p| p / 25.4 * self.config.ridge.period_mm);
+        let clip = self.config.exposure.clipped_level;
+        let geo = &self.geometry;
+        for (i, finger) in geo
+            .fingers
+            .iter()
+            .filter(|f| f.counted)
+            .take(MAX_FINGERS)
+            .enumerate()
+        {
+            let rect = frame.copy_luma(finger.print_box, &mut self.roi);
+            fill_roi_mask(&self.mask, &geo.finger_mask, rect, &mut self.roi_mask);
+            let period = self.ridges[i].period_px.or(expected_period).unwrap_or(9.0);
+            self.focus.measure(
+                &self.roi,
+                &self.roi_mask,
+                rect.width as usize,
+                rect.height as usize,
+                period,
+                &self.ridges[i],
+                clip,
+                &mut self.focuses[i],
+            );
+            let to_mm = |px: f32| report.ppi.ppi.map(|ppi| px * 25.4 / ppi);
+            let (mean, glare_fraction) =
+                crate::exposure::region_stats(&self.roi, &self.roi_mask, &self.config.glare);
+            let ridge = &self.ridges[i];
+            let fm = &self.focuses[i];
+            let mut fr = FingerReport {
+                name: finger.name,
+                bbox: rect,
+                tip: finger.tip,
+                angle_deg: finger.direction[0].atan2(-finger.direction[1]).to_degrees(),
+                width_px: finger.width_px,
+                inside_fraction: finger.inside_fraction,
+                ridge_period_px: ridge.period_px,
+                ridge_coherence: ridge.coherence,
+                ridge_clarity: ridge.clarity,
+                blur_mm: to_mm(fm.blur_px),
+                motion_mm: to_mm(fm.motion_px),
+                focus_score: fm.score,
+                mean_luma: mean,
+                glare_fraction,
+                quality: 0,
+            };
+            fr.quality = finger_quality(&fr, &self.config);
+            report.fingers.push(fr);
+        }
+
+        self.exposure.measure(
+            frame,
+            &self.low,
+            &self.geometry.finger_mask,
+            &self.config,
+            &mut report.exposure,
+            &mut report.glare,
+        );
+        summarise_focus(report);
+        decide(report, &self.geometry, &self.config);
+        report.elapsed_us = start.elapsed().as_micros().min(u64::MAX as u128) as u64;
+        Ok(())
+    }
+
+    fn measure_ridges(&mut self, frame: &FrameView, rect: Rect, i: usize) -> Option<f32> {
+        let rect = frame.copy_luma(rect, &mut self.roi);
+        fill_roi_mask(
+            &self.mask,
+            &self.geometry.finger_mask,
+            rect,
+            &mut self.roi_mask,
+        );
+        self.ridge.measure(
+            &self.roi,
+            &self.roi_mask,
+            rect.width as usize,
+            rect.height as usize,
+            &mut self.ridges[i],
+        );
+        self.ridges[i].period_px
+    }
+}
+
+/// Nearest-neighbour upsampling of the finger mask into a full-resolution mask of `rect`.
+fn fill_roi_mask(mask: &HandMask, finger_mask: &[u8], rect: Rect, out: &mut Vec<u8>) {
+    let (w, h) = (rect.width as usize, rect.height as usize);
+    out.resize(w * h, 0);
+    let f = mask.factor.max(1) as usize;
+    let mw = mask.width as usize;
+    if finger_mask.len() < mw * mask.height as usize || w == 0 {
+        out.iter_mut().for_each(|v| *v = 1);
+        return;
+    }
+    for (row, dst) in out.chunks_exact_mut(w).enumerate() {
+        let my = ((rect.y as usize + row) / f).min(mask.height as usize - 1);
+        let src = &finger_mask[my * mw..(my + 1) * mw];
+        for (col, d) in dst.iter_mut().enumerate() {
+            let mx = ((rect.x as usize + col) / f).min(mw - 1);
+            *d = src[mx];
+        }
+    }
+}
+
+fn summarise_focus(report: &mut Report) {
+    let mut blur = [0f32; MAX_FINGERS];
+    let mut motion = [0f32; MAX_FINGERS];
+    let mut score = [0f32; MAX_FINGERS];
+    let (mut nb, mut nm, mut ns) = (0, 0, 0);
+    for f in report.fingers.iter().take(MAX_FINGERS) {
+        if let Some(b) = f.blur_mm {
+            blur[nb] = b;
+            nb += 1;
+        }
+        if let Some(m) = f.motion_mm {
+            motion[nm] = m;
+            nm += 1;
+        }
+        score[ns] = f.focus_score;
+        ns += 1;
+    }
+    report.focus.blur_mm = median(&mut blur[..nb]);
+    report.focus.motion_mm = median(&mut motion[..nm]);
+    report.focus.score = median(&mut score[..ns]).unwrap_or(0.0);
+}
+
+fn median(v: &mut [f32]) -> Option<f32> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(|a, b| a.total_cmp(b));
+    let n = v.len();
+    Some(if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        0.5 * (v[n / 2 - 1] + v[n / 2])
+    })
+}
+
+/// 0-100 fitness of one fingertip for matching: focus, ridge clarity, exposure and glare.
+fn finger_quality(f: &FingerReport, config: &Config) -> u8 {
+    let focus = (f.focus_score / 100.0).clamp(0.0, 1.0);
+    let clarity = f.ridge_clarity.clamp(0.0, 1.0);
+    let e = &config.exposure;
+    let exposure = if f.mean_luma < e.dark_mean {
+        (f.mean_luma / e.dark_mean).clamp(0.0, 1.0)
+    } else if f.mean_luma > e.bright_mean {
+        ((255.0 - f.mean_luma) / (255.0 - e.bright_mean).max(1.0)).clamp(0.0, 1.0)
+    } else {
+        1.0
+    };
+    let glare = (1.0 - 20.0 * f.glare_fraction).clamp(0.0, 1.0);
+    let inside = f.inside_fraction.clamp(0.0, 1.0);
+    let q = 100.0 * (0.45 * focus + 0.35 * clarity + 0.2 * exposure) * glare * inside;
+    q.round().clamp(0.0, 100.0) as u8
+}
+
+/// Turns the measurements into reasons, in priority order, and the verdict.
+fn decide(report: &mut Report, geo: &HandGeometry, config: &Config) {
+    let expected = config.expected_hand;
+    let mut push = |code, value: f32, threshold: f32| {
+        report
+            .reasons
+            .push(Reason::new(code, value, threshold, expected));
+    };
+    let count = report.finger_count;
+    if !geo.hand_present || count == 0 {
+        push(ReasonCode::NoHand, count as f32, 1.0);
+    } else {
+        if count >= 3 && geo.hand != Hand::Unknown && geo.hand != expected {
+            push(ReasonCode::WrongHand, geo.hand_confidence, 0.5);
+        }
+        let want = config.expected_fingers;
+        if count > want {
+            push(ReasonCode::TooManyFingers, count as f32, want as f32);
+        } else if count < want {
+            push(ReasonCode::TooFewFingers, count as f32, want as f32);
+        }
+        let worst_outside = geo
+            .fingers
+            .iter()
+            .filter(|f| f.counted)
+            .map(|f| 1.0 - f.inside_fraction)
+            .fold(0.0f32, f32::max);
+        if worst_outside > config.framing.max_outside_fraction {
+            push(
+                ReasonCode::PartiallyOutOfFrame,
+                worst_outside,
+                config.framing.max_outside_fraction,
+            );
+        }
+        if let Some(ppi) = report.ppi.ppi {
+            if ppi < config.ppi.min {
+                push(ReasonCode::TooFar, ppi, config.ppi.min);
+            } else if ppi > config.ppi.max {
+                push(ReasonCode::TooClose, ppi, config.ppi.max);
+            }
+        }
+        let e = &config.exposure;
+        if report.exposure.pixels > 0 {
+            if report.exposure.mean < e.dark_mean {
+                push(ReasonCode::TooDark, report.exposure.mean, e.dark_mean);
+            } else if report.exposure.mean > e.bright_mean {
+                push(ReasonCode::TooBright, report.exposure.mean, e.bright_mean);
+            } else if report.exposure.clipped_fraction > e.max_clipped_fraction {
+                push(
+                    ReasonCode::TooBright,
+                    report.exposure.clipped_fraction,
+                    e.max_clipped_fraction,
+                );
+            }
+        }
+        let f = &config.focus;
+        let blur = report.focus.blur_mm.unwrap_or(0.0);
+        let motion = report.focus.motion_mm.unwrap_or(0.0);
+        if blur >= f.max_blur_mm {
+            push(ReasonCode::TooBlurry, blur, f.max_blur_mm);
+        } else if motion >= f.max_motion_mm {
+            push(ReasonCode::TooBlurry, motion, f.max_motion_mm);
+        }
+        let g = &config.glare;
+        let min_glare = (g.min_pixels as f32).max(g.min_fraction * report.exposure.pixels as f32);
+        if report.glare.pixels as f32 >= min_glare && report.glare.pixels > 0 {
+            push(ReasonCode::Glare, report.glare.fraction, g.min_fraction);
+        }
+        if !report.fingers.is_empty() && blur < f.max_blur_mm {
+            let mut clarity = [0f32; MAX_FINGERS];
+            let n = report.fingers.len().min(MAX_FINGERS);
+            for (c, fr) in clarity.iter_mut().zip(report.fingers.iter()) {
+                *c = fr.ridge_clarity;
+            }
+            if let Some(c) = median(&mut clarity[..n]) {
+                if c < config.ridge.min_clarity
+                    && report.ppi.ppi.is_some_and(|p| p >= config.ppi.min)
+                {
+                    push(ReasonCode::LowRidgeContrast, c, config.ridge.min_clarity);
+                }
+            }
+        }
+        if report.ppi.camera_limited {
+            push(
+                ReasonCode::CameraLimit,
+                report.ppi.max_reachable_ppi,
+                config.ppi.min,
+            );
+        }
+    }
+    report.reasons.sort_by_key(|r| r.code);
+    report.verdict = if report.reasons.is_empty() {
+        Verdict::Accept
+    } else {
+        Verdict::Reject
+    };
+}

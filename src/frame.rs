@@ -1,0 +1,678 @@
+//! Zero-copy views over the buffers cameras deliver, and the two reads the pipeline makes of them:
+//! a reduced-resolution luma + chroma image for segmentation, and full-resolution luma of small
+//! regions (the fingertips) for focus and ridge measurements. Nothing here copies a whole frame.
+
+use crate::error::{Error, Result};
+use serde::{Deserialize, Serialize};
+
+/// How the pixels of a frame are laid out in memory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[repr(u32)]
+#[non_exhaustive]
+pub enum PixelFormat {
+    /// One byte of luma per pixel.
+    Gray8 = 0,
+    /// Packed R, G, B bytes.
+    Rgb8 = 1,
+    /// Packed R, G, B, A bytes.
+    Rgba8 = 2,
+    /// Packed B, G, R, A bytes (iOS `kCVPixelFormatType_32BGRA`, Windows).
+    Bgra8 = 3,
+    /// Y plane, then interleaved V, U at half resolution (Android camera default).
+    Nv21 = 4,
+    /// Y plane, then interleaved U, V at half resolution (iOS, most hardware decoders).
+    Nv12 = 5,
+    /// Y plane, U plane, V plane, chroma at half resolution (YUV 4:2:0 planar).
+    I420 = 6,
+}
+
+impl PixelFormat {
+    /// Bytes per pixel of a packed format, or of the Y plane of a planar one.
+    pub fn luma_bytes_per_pixel(self) -> usize {
+        match self {
+            PixelFormat::Rgb8 => 3,
+            PixelFormat::Rgba8 | PixelFormat::Bgra8 => 4,
+            _ => 1,
+        }
+    }
+
+    /// Whether chroma is subsampled 2x2 (the YUV 4:2:0 formats), which requires even dimensions.
+    pub fn is_yuv420(self) -> bool {
+        matches!(
+            self,
+            PixelFormat::Nv21 | PixelFormat::Nv12 | PixelFormat::I420
+        )
+    }
+
+    /// Every format, for tests and tools that iterate over them.
+    pub const ALL: [PixelFormat; 7] = [
+        PixelFormat::Gray8,
+        PixelFormat::Rgb8,
+        PixelFormat::Rgba8,
+        PixelFormat::Bgra8,
+        PixelFormat::Nv21,
+        PixelFormat::Nv12,
+        PixelFormat::I420,
+    ];
+}
+
+/// An axis-aligned rectangle in pixel coordinates.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rect {
+    /// Left edge (inclusive).
+    pub x: u32,
+    /// Top edge (inclusive).
+    pub y: u32,
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+}
+
+impl Rect {
+    /// Number of pixels covered.
+    pub fn area(&self) -> u64 {
+        self.width as u64 * self.height as u64
+    }
+
+    /// The part of this rectangle inside a `width` x `height` frame.
+    pub fn clamp_to(&self, width: u32, height: u32) -> Rect {
+        let x0 = self.x.min(width);
+        let y0 = self.y.min(height);
+        let x1 = self.x.saturating_add(self.width).min(width);
+        let y1 = self.y.saturating_add(self.height).min(height);
+        Rect {
+            x: x0,
+            y: y0,
+            width: x1 - x0,
+            height: y1 - y0,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct Plane<'a> {
+    data: &'a [u8],
+    stride: usize,
+}
+
+impl<'a> Plane<'a> {
+    fn checked(
+        name: &'static str,
+        data: &'a [u8],
+        stride: usize,
+        row_bytes: usize,
+        rows: usize,
+        dims: (u32, u32),
+    ) -> Result<Self> {
+        if stride < row_bytes {
+            return Err(Error::StrideTooShort {
+                plane: name,
+                stride,
+                min: row_bytes,
+            });
+        }
+        // The last row need not be padded to the full stride (many camera HALs hand over such buffers).
+        let needed = stride
+            .checked_mul(rows.saturating_sub(1))
+            .and_then(|v| v.checked_add(row_bytes))
+            .ok_or(Error::SizeOverflow {
+                width: dims.0,
+                height: dims.1,
+                stride,
+            })?;
+        if data.len() < needed {
+            return Err(Error::BufferTooShort {
+                plane: name,
+                len: data.len(),
+                needed,
+            });
+        }
+        Ok(Plane { data, stride })
+    }
+
+    #[inline]
+    fn row(&self, y: usize, len: usize) -> &'a [u8] {
+        let start = y * self.stride;
+        &self.data[start..start + len]
+    }
+}
+
+/// A borrowed camera frame: size, pixel format and up to three planes with their row strides.
+///
+/// Built once per frame by one of the constructors, which check every size with checked
+/// arithmetic; after that, reads never fail and never copy the whole frame.
+///
+/// ```
+/// use fingerqc::{FrameView, PixelFormat};
+/// let (w, h) = (64u32, 48u32);
+/// let nv21 = vec![128u8; (w * h * 3 / 2) as usize];
+/// let frame = FrameView::from_bytes(&nv21, w, h, PixelFormat::Nv21)?;
+/// assert_eq!(frame.width(), 64);
+/// # Ok::<(), fingerqc::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct FrameView<'a> {
+    width: u32,
+    height: u32,
+    format: PixelFormat,
+    planes: [Plane<'a>; 3],
+}
+
+fn check_dims(width: u32, height: u32, format: PixelFormat) -> Result<()> {
+    if width == 0 || height == 0 {
+        return Err(Error::EmptyFrame { width, height });
+    }
+    if format.is_yuv420() && (width % 2 != 0 || height % 2 != 0) {
+        return Err(Error::OddDimensions {
+            format,
+            width,
+            height,
+        });
+    }
+    Ok(())
+}
+
+fn row_bytes(width: u32, bpp: usize, height: u32, stride: usize) -> Result<usize> {
+    (width as usize)
+        .checked_mul(bpp)
+        .ok_or(Error::SizeOverflow {
+            width,
+            height,
+            stride,
+        })
+}
+
+impl<'a> FrameView<'a> {
+    /// A packed frame (Gray8, Rgb8, Rgba8, Bgra8) with `stride` bytes between row starts.
+    pub fn new_packed(
+        data: &'a [u8],
+        width: u32,
+        height: u32,
+        stride: usize,
+        format: PixelFormat,
+    ) -> Result<Self> {
+        if format.is_yuv420() {
+            return Err(Error::UnsupportedFormat {
+                format,
+                what: "new_packed takes Gray8, Rgb8, Rgba8 or Bgra8",
+            });
+        }
+        check_dims(width, height, format)?;
+        let rb = row_bytes(width, format.luma_bytes_per_pixel(), height, stride)?;
+        let p = Plane::checked("packed", data, stride, rb, height as usize, (width, height))?;
+        Ok(FrameView {
+            width,
+            height,
+            format,
+            planes: [p, Plane::default(), Plane::default()],
+        })
+    }
+
+    /// A gray (luma only) frame.
+    pub fn new_gray(data: &'a [u8], width: u32, height: u32, stride: usize) -> Result<Self> {
+        Self::new_packed(data, width, height, stride, PixelFormat::Gray8)
+    }
+
+    /// A semi-planar YUV 4:2:0 frame (`Nv21` or `Nv12`): a Y plane and an interleaved chroma plane,
+    /// each with its own stride (Android's `Image.Plane.getRowStride()`).
+    pub fn new_semiplanar(
+        y: &'a [u8],
+        y_stride: usize,
+        uv: &'a [u8],
+        uv_stride: usize,
+        width: u32,
+        height: u32,
+        format: PixelFormat,
+    ) -> Result<Self> {
+        if !matches!(format, PixelFormat::Nv21 | PixelFormat::Nv12) {
+            return Err(Error::UnsupportedFormat {
+                format,
+                what: "new_semiplanar takes Nv21 or Nv12",
+            });
+        }
+        check_dims(width, height, format)?;
+        let yp = Plane::checked(
+            "luma",
+            y,
+            y_stride,
+            width as usize,
+            height as usize,
+            (width, height),
+        )?;
+        let cp = Plane::checked(
+            "chroma",
+            uv,
+            uv_stride,
+            width as usize,
+            height as usize / 2,
+            (width, height),
+        )?;
+        Ok(FrameView {
+            width,
+            height,
+            format,
+            planes: [yp, cp, Plane::default()],
+        })
+    }
+
+    /// A planar YUV 4:2:0 frame (`I420`): Y, U and V planes with their strides.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new_i420(
+        y: &'a [u8],
+        y_stride: usize,
+        u: &'a [u8],
+        u_stride: usize,
+        v: &'a [u8],
+        v_stride: usize,
+        width: u32,
+        height: u32,
+    ) -> Result<Self> {
+        let format = PixelFormat::I420;
+        check_dims(width, height, format)?;
+        let (cw, ch) = (width as usize / 2, height as usize / 2);
+        let yp = Plane::checked(
+            "luma",
+            y,
+            y_stride,
+            width as usize,
+            height as usize,
+            (width, height),
+        )?;
+        let up = Plane::checked("u", u, u_stride, cw, ch, (width, height))?;
+        let vp = Plane::checked("v", v, v_stride, cw, ch, (width, height))?;
+        Ok(FrameView {
+            width,
+            height,
+            format,
+            planes: [yp, up, vp],
+        })
+    }
+
+    /// A frame in the tight, contiguous layout of `format` (no row padding; for YUV the planes
+    /// follow each other), as raw camera dumps and most C callers hold them.
+    pub fn from_bytes(
+        data: &'a [u8],
+        width: u32,
+        height: u32,
+        format: PixelFormat,
+    ) -> Result<Self> {
+        check_dims(width, height, format)?;
+        let w = width as usize;
+        let h = height as usize;
+        if !format.is_yuv420() {
+            let stride = row_bytes(width, format.luma_bytes_per_pixel(), height, 0)?;
+            return Self::new_packed(data, width, height, stride, format);
+        }
+        let y_len = w.checked_mul(h).ok_or(Error::SizeOverflow {
+            width,
+            height,
+            stride: w,
+        })?;
+        let c_len = (w / 2) * (h / 2);
+        let needed = y_len + 2 * c_len;
+        if data.len() < needed {
+            return Err(Error::BufferTooShort {
+                plane: "yuv420",
+                len: data.len(),
+                needed,
+            });
+        }
+        let (y, rest) = data.split_at(y_len);
+        match format {
+            PixelFormat::I420 => {
+                let (u, v) = rest.split_at(c_len);
+                Self::new_i420(y, w, u, w / 2, v, w / 2, width, height)
+            }
+            _ => Self::new_semiplanar(y, w, rest, w, width, height, format),
+        }
+    }
+
+    /// View of an `image::GrayImage`.
+    pub fn from_gray_image(img: &'a image::GrayImage) -> Result<Self> {
+        Self::new_packed(
+            img.as_raw(),
+            img.width(),
+            img.height(),
+            img.width() as usize,
+            PixelFormat::Gray8,
+        )
+    }
+
+    /// View of an `image::RgbImage`.
+    pub fn from_rgb_image(img: &'a image::RgbImage) -> Result<Self> {
+        Self::new_packed(
+            img.as_raw(),
+            img.width(),
+            img.height(),
+            img.width() as usize * 3,
+            PixelFormat::Rgb8,
+        )
+    }
+
+    /// View of an `image::RgbaImage`.
+    pub fn from_rgba_image(img: &'a image::RgbaImage) -> Result<Self> {
+        Self::new_packed(
+            img.as_raw(),
+            img.width(),
+            img.height(),
+            img.width() as usize * 4,
+            PixelFormat::Rgba8,
+        )
+    }
+
+    /// View of a `DynamicImage` holding 8-bit gray, RGB or RGBA; other kinds need converting
+    /// first (see [`crate::io::OwnedFrame`]).
+    pub fn from_dynamic_image(img: &'a image::DynamicImage) -> Result<Self> {
+        match img {
+            image::DynamicImage::ImageLuma8(g) => Self::from_gray_image(g),
+            image::DynamicImage::ImageRgb8(c) => Self::from_rgb_image(c),
+            image::DynamicImage::ImageRgba8(c) => Self::from_rgba_image(c),
+            _ => Err(Error::UnsupportedFormat {
+                format: PixelFormat::Rgb8,
+                what: "DynamicImage must be Luma8, Rgb8 or Rgba8; convert with to_rgb8() first",
+            }),
+        }
+    }
+
+    /// View of an H x W gray `ndarray` whose rows are contiguous (any row stride).
+    pub fn from_array2(a: &'a ndarray::ArrayView2<'a, u8>) -> Result<Self> {
+        let (h, w) = a.dim();
+        let strides = a.strides();
+        if h == 0 || w == 0 {
+            return Err(Error::EmptyFrame {
+                width: w as u32,
+                height: h as u32,
+            });
+        }
+        if (w > 1 && strides[1] != 1) || strides[0] < 0 || (h > 1 && (strides[0] as usize) < w) {
+            return Err(Error::UnsupportedShape { shape: vec![h, w] });
+        }
+        let stride = if h > 1 { strides[0] as usize } else { w };
+        let len = stride * (h - 1) + w;
+        // SAFETY: the view covers `len` bytes from its first element: rows are `stride` apart and
+        // each holds `w` contiguous bytes, which the stride checks above establish.
+        let data = unsafe { std::slice::from_raw_parts(a.as_ptr(), len) };
+        Self::new_packed(data, to_u32(w)?, to_u32(h)?, stride, PixelFormat::Gray8)
+    }
+
+    /// View of an H x W x C `ndarray` with C = 1 (gray), 3 (RGB) or 4 (RGBA), pixels contiguous
+    /// within each row.
+    pub fn from_array3(a: &'a ndarray::ArrayView3<'a, u8>) -> Result<Self> {
+        let (h, w, c) = a.dim();
+        let format = match c {
+            1 => PixelFormat::Gray8,
+            3 => PixelFormat::Rgb8,
+            4 => PixelFormat::Rgba8,
+            _ => {
+                return Err(Error::UnsupportedShape {
+                    shape: vec![h, w, c],
+                });
+            }
+        };
+        if h == 0 || w == 0 {
+            return Err(Error::EmptyFrame {
+                width: w as u32,
+                height: h as u32,
+            });
+        }
+        let s = a.strides();
+        let row = w * c;
+        if s[2] != 1
+            || (w > 1 && s[1] != c as isize)
+            || s[0] < 0
+            || (h > 1 && (s[0] as usize) < row)
+        {
+            return Err(Error::UnsupportedShape {
+                shape: vec![h, w, c],
+            });
+        }
+        let stride = if h > 1 { s[0] as usize } else { row };
+        let len = stride * (h - 1) + row;
+        // SAFETY: as in `from_array2`, the strides checked above make the `len` bytes from the
+        // first element the memory of this view.
+        let data = unsafe { std::slice::from_raw_parts(a.as_ptr(), len) };
+        Self::new_packed(data, to_u32(w)?, to_u32(h)?, stride, format)
+    }
+
+    /// Width in pixels.
+    pub fn width(&self) -> u32 {
+        self.width
+    }
+
+    /// Height in pixels.
+    pub fn height(&self) -> u32 {
+        self.height
+    }
+
+    /// Pixel format.
+    pub fn format(&self) -> PixelFormat {
+        self.format
+    }
+
+    /// Row `y` of the luma plane, for formats that have one (Gray8 and the YUV formats);
+    /// `None` for packed colour formats, whose luma must be computed ([`FrameView::copy_luma`]).
+    #[inline]
+    pub fn luma_row(&self, y: u32) -> Option<&'a [u8]> {
+        if y >= self.height {
+            return None;
+        }
+        match self.format {
+            PixelFormat::Gray8 | PixelFormat::Nv21 | PixelFormat::Nv12 | PixelFormat::I420 => {
+                Some(self.planes[0].row(y as usize, self.width as usize))
+            }
+            _ => None,
+        }
+    }
+
+    /// Row `y` of a packed frame's bytes (`width * bytes_per_pixel` long), or of the Y plane.
+    #[inline]
+    pub fn packed_row(&self, y: u32) -> &'a [u8] {
+        let bpp = self.format.luma_bytes_per_pixel();
+        self.planes[0].row(y as usize, self.width as usize * bpp)
+    }
+
+    /// Writes BT.601 luma of `rect` (clamped to the frame) into `dst`, row after row, and returns
+    /// the clamped rectangle. `dst` is resized to hold it; once large enough it is not reallocated.
+    pub fn copy_luma(&self, rect: Rect, dst: &mut Vec<u8>) -> Rect {
+        let r = rect.clamp_to(self.width, self.height);
+        let (w, h) = (r.width as usize, r.height as usize);
+        dst.resize(w * h, 0);
+        if w == 0 {
+            return r;
+        }
+        for (row, out) in dst.chunks_exact_mut(w).take(h).enumerate() {
+            let y = r.y + row as u32;
+            if let Some(src) = self.luma_row(y) {
+                out.copy_from_slice(&src[r.x as usize..r.x as usize + w]);
+            } else {
+                let bpp = self.format.luma_bytes_per_pixel();
+                let src = &self.packed_row(y)[r.x as usize * bpp..(r.x as usize + w) * bpp];
+                let (ri, bi) = if self.format == PixelFormat::Bgra8 {
+                    (2, 0)
+                } else {
+                    (0, 2)
+                };
+                for (o, px) in out.iter_mut().zip(src.chunks_exact(bpp)) {
+                    *o = luma601(px[ri], px[1], px[bi]);
+                }
+            }
+        }
+        r
+    }
+
+    /// Box-averages the frame by an integer `factor` into `out` (luma, Cb, Cr at reduced size,
+    /// rounded up so partial blocks at the right and bottom edges are kept). For YUV 4:2:0 the
+    /// chroma planes are read directly; for Gray8, Cb and Cr are filled with 128.
+    pub fn downsample_into(&self, factor: u32, out: &mut LowRes) {
+        let f = factor.max(1) as usize;
+        let (w, h) = (self.width as usize, self.height as usize);
+        let (ow, oh) = (w.div_ceil(f), h.div_ceil(f));
+        out.width = ow as u32;
+        out.height = oh as u32;
+        out.factor = f as u32;
+        out.luma.resize(ow * oh, 0);
+        out.cb.resize(ow * oh, 0);
+        out.cr.resize(ow * oh, 0);
+        out.max.resize(ow * oh, 0);
+        out.acc.resize(ow * 3, 0);
+        out.max_row.resize(ow, 0);
+        for oy in 0..oh {
+            let y0 = oy * f;
+            let y1 = (y0 + f).min(h);
+            out.acc.iter_mut().for_each(|a| *a = 0);
+            out.max_row.iter_mut().for_each(|a| *a = 0);
+            let (acc_y, rest) = out.acc.split_at_mut(ow);
+            let (acc_cb, acc_cr) = rest.split_at_mut(ow);
+            for y in y0..y1 {
+                self.accumulate_row(y, f, acc_y, acc_cb, acc_cr, &mut out.max_row);
+            }
+            out.max[oy * ow..(oy + 1) * ow].copy_from_slice(&out.max_row);
+            let rows = (y1 - y0) as u32;
+            let dst = oy * ow;
+            for ox in 0..ow {
+                let cols = ((ox * f + f).min(w) - ox * f) as u32;
+                let n = rows * cols;
+                out.luma[dst + ox] = ((acc_y[ox] + n / 2) / n) as u8;
+                out.cb[dst + ox] = ((acc_cb[ox] + n / 2) / n) as u8;
+                out.cr[dst + ox] = ((acc_cr[ox] + n / 2) / n) as u8;
+            }
+        }
+    }
+
+    /// Adds row `y`'s luma and chroma into per-output-column accumulators.
+    fn accumulate_row(
+        &self,
+        y: usize,
+        f: usize,
+        acc_y: &mut [u32],
+        acc_cb: &mut [u32],
+        acc_cr: &mut [u32],
+        max: &mut [u8],
+    ) {
+        let w = self.width as usize;
+        match self.format {
+            PixelFormat::Gray8 => {
+                let row = self.planes[0].row(y, w);
+                for (ox, chunk) in row.chunks(f).enumerate() {
+                    acc_y[ox] += chunk.iter().map(|&v| v as u32).sum::<u32>();
+                    max[ox] = max[ox].max(chunk.iter().copied().max().unwrap_or(0));
+                    acc_cb[ox] += 128 * chunk.len() as u32;
+                    acc_cr[ox] += 128 * chunk.len() as u32;
+                }
+            }
+            PixelFormat::Rgb8 | PixelFormat::Rgba8 | PixelFormat::Bgra8 => {
+                let bpp = self.format.luma_bytes_per_pixel();
+                let (ri, bi) = if self.format == PixelFormat::Bgra8 {
+                    (2, 0)
+                } else {
+                    (0, 2)
+                };
+                let row = self.planes[0].row(y, w * bpp);
+                for (ox, chunk) in row.chunks(f * bpp).enumerate() {
+                    let (mut sy, mut scb, mut scr) = (0u32, 0u32, 0u32);
+                    for px in chunk.chunks_exact(bpp) {
+                        let (yy, cb, cr) = ycbcr601(px[ri], px[1], px[bi]);
+                        max[ox] = max[ox].max(yy);
+                        sy += yy as u32;
+                        scb += cb as u32;
+                        scr += cr as u32;
+                    }
+                    acc_y[ox] += sy;
+                    acc_cb[ox] += scb;
+                    acc_cr[ox] += scr;
+                }
+            }
+            PixelFormat::Nv21 | PixelFormat::Nv12 | PixelFormat::I420 => {
+                let row = self.planes[0].row(y, w);
+                for (ox, chunk) in row.chunks(f).enumerate() {
+                    acc_y[ox] += chunk.iter().map(|&v| v as u32).sum::<u32>();
+                    max[ox] = max[ox].max(chunk.iter().copied().max().unwrap_or(0));
+                }
+                // Each chroma sample covers 2x2 luma pixels; add it once per luma pixel it covers.
+                let cy = y / 2;
+                let cw = w / 2;
+                let (u_row, v_row): (&[u8], &[u8]);
+                let interleaved;
+                match self.format {
+                    PixelFormat::I420 => {
+                        u_row = self.planes[1].row(cy, cw);
+                        v_row = self.planes[2].row(cy, cw);
+                        interleaved = None;
+                    }
+                    _ => {
+                        u_row = &[];
+                        v_row = &[];
+                        interleaved = Some(self.planes[1].row(cy, cw * 2));
+                    }
+                }
+                let v_first = self.format == PixelFormat::Nv21;
+                for x in 0..w {
+                    let cx = x / 2;
+                    let (u, v) = match interleaved {
+                        Some(uv) => {
+                            let (a, b) = (uv[2 * cx], uv[2 * cx + 1]);
+                            if v_first { (b, a) } else { (a, b) }
+                        }
+                        None => (u_row[cx], v_row[cx]),
+                    };
+                    let ox = x / f;
+                    acc_cb[ox] += u as u32;
+                    acc_cr[ox] += v as u32;
+                }
+            }
+        }
+    }
+}
+
+fn to_u32(v: usize) -> Result<u32> {
+    u32::try_from(v).map_err(|_| Error::SizeOverflow {
+        width: u32::MAX,
+        height: u32::MAX,
+        stride: v,
+    })
+}
+
+/// BT.601 full-range luma of an RGB pixel, in integers (exact to within one level).
+#[inline]
+pub fn luma601(r: u8, g: u8, b: u8) -> u8 {
+    ((77 * r as u32 + 150 * g as u32 + 29 * b as u32 + 128) >> 8) as u8
+}
+
+/// BT.601 full-range (JPEG) Y, Cb, Cr of an RGB pixel.
+#[inline]
+pub fn ycbcr601(r: u8, g: u8, b: u8) -> (u8, u8, u8) {
+    let (r, g, b) = (r as i32, g as i32, b as i32);
+    let y = (77 * r + 150 * g + 29 * b + 128) >> 8;
+    let cb = (-43 * r - 85 * g + 128 * b + 32768 + 128) >> 8;
+    let cr = (128 * r - 107 * g - 21 * b + 32768 + 128) >> 8;
+    (
+        y.clamp(0, 255) as u8,
+        cb.clamp(0, 255) as u8,
+        cr.clamp(0, 255) as u8,
+    )
+}
+
+/// A reduced-resolution luma + chroma image, the input of segmentation. Owned by the analyzer and
+/// refilled each frame without reallocating once it has reached the frame's size.
+#[derive(Clone, Debug, Default)]
+pub struct LowRes {
+    /// Width in low-resolution pixels.
+    pub width: u32,
+    /// Height in low-resolution pixels.
+    pub height: u32,
+    /// Full-resolution pixels per low-resolution pixel along each axis.
+    pub factor: u32,
+    /// Luma, row-major, `width * height`.
+    pub luma: Vec<u8>,
+    /// Blue-difference chroma (BT.601, 128 = neutral).
+    pub cb: Vec<u8>,
+    /// Red-difference chroma (BT.601, 128 = neutral).
+    pub cr: Vec<u8>,
+    /// Brightest full-resolution luma inside each block: where to look again for clipped pixels
+    /// and specular spots, which averaging hides.
+    pub max: Vec<u8>,
+    acc: Vec<u32>,
+    max_row: Vec<u8>,
+}
