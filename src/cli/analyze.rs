@@ -1,0 +1,294 @@
+//! `fingerqc analyze`: find the files, analyse them in parallel, write one line per file in
+//! input order.
+//!
+//! Ordering choice: lines come out in the sorted input order, each flushed as soon as it and
+//! every line before it are done. Workers take files from a shared counter in that same order,
+//! so at most `jobs - 1` finished results ever wait for an earlier one: an interrupted run loses
+//! only those and the files in progress, and what it wrote is a prefix of the full output.
+
+use super::output::{Outcome, Writer};
+use super::{AnalyzeArgs, EXIT_USAGE};
+use fingerqc::{Analyzer, Config, Verdict};
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+
+/// One thing to analyse: a file, or a path that could not be listed (with why).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Input {
+    /// The path as given or found.
+    pub path: PathBuf,
+    /// Set when the path cannot be analysed at all (missing, unreadable folder).
+    pub problem: Option<String>,
+}
+
+/// Whether a file found in a folder is an image we analyse (by extension, any case).
+fn is_image_name(p: &Path) -> bool {
+    p.extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .is_some_and(|e| matches!(e.as_str(), "png" | "jpg" | "jpeg"))
+}
+
+/// Expands the command-line paths: files as given (whatever their extension: the user named
+/// them), folders searched recursively for images. Symbolic links to folders are not followed
+/// (no loops). Sorted and deduplicated so the output order is stable.
+pub fn collect_inputs(paths: &[PathBuf]) -> Vec<Input> {
+    let mut out = Vec::new();
+    for p in paths {
+        match std::fs::metadata(p) {
+            Ok(m) if m.is_dir() => walk(p, &mut out),
+            Ok(_) => out.push(Input {
+                path: p.clone(),
+                problem: None,
+            }),
+            Err(e) => out.push(Input {
+                path: p.clone(),
+                problem: Some(format!("cannot open: {e}")),
+            }),
+        }
+    }
+    out.sort();
+    out.dedup_by(|a, b| a.path == b.path);
+    out
+}
+
+fn walk(dir: &Path, out: &mut Vec<Input>) {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) => {
+            out.push(Input {
+                path: dir.to_path_buf(),
+                problem: Some(format!("cannot read folder: {e}")),
+            });
+            return;
+        }
+    };
+    for entry in entries {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                out.push(Input {
+                    path: dir.to_path_buf(),
+                    problem: Some(format!("cannot read folder entry: {e}")),
+                });
+                continue;
+            }
+        };
+        let path = entry.path();
+        let Ok(ft) = entry.file_type() else { continue };
+        if ft.is_dir() {
+            walk(&path, out);
+        } else if is_image_name(&path) {
+            // Regular files and symbolic links to files; a dangling link gives an error line.
+            let is_linked_dir = ft.is_symlink() && path.is_dir();
+            if !is_linked_dir {
+                out.push(Input {
+                    path,
+                    problem: None,
+                });
+            }
+        }
+    }
+}
+
+/// Decodes and analyses one file; any failure becomes the outcome's error. A panic inside the
+/// analyzer is caught so one bad file cannot end the batch.
+fn process(analyzer: &mut Option<Analyzer>, input: &Input, config: &Config) -> Outcome {
+    let path = input.path.to_string_lossy().into_owned();
+    if let Some(p) = &input.problem {
+        return Outcome::failed(path, p.clone());
+    }
+    let frame = match fingerqc::io::load_image(&input.path, &config.limits) {
+        Ok(f) => f,
+        Err(e) => {
+            let msg = strip_path(&e.to_string(), &input.path.display().to_string());
+            return Outcome::failed(path, msg);
+        }
+    };
+    let an = match analyzer {
+        Some(a) => a,
+        None => match Analyzer::new(config.clone()) {
+            Ok(a) => analyzer.insert(a),
+            Err(e) => return Outcome::failed(path, e.to_string()),
+        },
+    };
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        frame.view().and_then(|v| an.analyze(&v))
+    }));
+    // `frame` (the decoded pixels) is dropped here, before the next file is read.
+    drop(frame);
+    match result {
+        Ok(Ok(report)) => Outcome::analysed(path, report),
+        Ok(Err(e)) => Outcome::failed(path, e.to_string()),
+        Err(_) => {
+            // The analyzer's scratch may be inconsistent after a panic: start afresh.
+            *analyzer = None;
+            Outcome::failed(
+                path,
+                "internal error: the analyzer panicked on this image".into(),
+            )
+        }
+    }
+}
+
+/// I/O errors carry the path; the line already has it.
+fn strip_path(msg: &str, path: &str) -> String {
+    msg.strip_prefix(path)
+        .and_then(|m| m.strip_prefix(": "))
+        .unwrap_or(msg)
+        .to_string()
+}
+
+/// Totals for the summary line.
+#[derive(Default)]
+struct Summary {
+    files: usize,
+    accepted: usize,
+    rejected: usize,
+    errors: usize,
+    analysis_us: u64,
+}
+
+impl Summary {
+    fn add(&mut self, o: &Outcome) {
+        self.files += 1;
+        match &o.report {
+            Some(r) if r.verdict == Verdict::Accept => self.accepted += 1,
+            Some(_) => self.rejected += 1,
+            None => self.errors += 1,
+        }
+        if let Some(r) = &o.report {
+            self.analysis_us += r.elapsed_us;
+        }
+    }
+}
+
+/// Analyses `inputs` on `jobs` threads, calling `emit` for each outcome in input order from the
+/// calling thread. Returns when all are done.
+pub fn run_ordered(
+    inputs: &[Input],
+    config: &Config,
+    jobs: usize,
+    mut emit: impl FnMut(Outcome),
+) -> Result<(), String> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs)
+        .build()
+        .map_err(|e| format!("cannot start {jobs} threads: {e}"))?;
+    let next = AtomicUsize::new(0);
+    let (tx, rx) = mpsc::channel::<(usize, Outcome)>();
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let tx = tx; // moved in, so the channel closes when every worker is done
+            pool.scope(|ps| {
+                for _ in 0..jobs {
+                    let tx = tx.clone();
+                    let next = &next;
+                    ps.spawn(move |_| {
+                        let mut analyzer = None;
+                        loop {
+                            let i = next.fetch_add(1, Ordering::Relaxed);
+                            let Some(input) = inputs.get(i) else { break };
+                            let o = process(&mut analyzer, input, config);
+                            if tx.send((i, o)).is_err() {
+                                break;
+                            }
+                        }
+                    });
+                }
+            });
+        });
+        let mut pending = BTreeMap::new();
+        let mut want = 0usize;
+        for (i, o) in rx {
+            pending.insert(i, o);
+            while let Some(o) = pending.remove(&want) {
+                emit(o);
+                want += 1;
+            }
+        }
+    });
+    Ok(())
+}
+
+/// The `analyze` command.
+pub fn run(args: &AnalyzeArgs, config: &Config) -> ExitCode {
+    let inputs = collect_inputs(&args.paths);
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .clamp(1, 256);
+    let progress = if std::io::stderr().is_terminal() {
+        let pb = indicatif::ProgressBar::with_draw_target(
+            Some(inputs.len() as u64),
+            indicatif::ProgressDrawTarget::stderr(),
+        );
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} files, {per_sec}, eta {eta}",
+        ) {
+            pb.set_style(style);
+        }
+        pb
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let path_width = inputs
+        .iter()
+        .map(|i| i.path.to_string_lossy().chars().count())
+        .max()
+        .unwrap_or(4);
+    let mut writer = Writer::new(args.format, args.lang.into(), path_width);
+    let mut summary = Summary::default();
+    let mut write_failed = None;
+    let header = progress.suspend(|| writer.header());
+    if let Err(e) = header {
+        eprintln!("fingerqc: cannot write output: {e}");
+        return ExitCode::from(EXIT_USAGE);
+    }
+    let started = std::time::Instant::now();
+    let res = run_ordered(&inputs, config, jobs, |o| {
+        summary.add(&o);
+        if write_failed.is_none() {
+            if let Err(e) = progress.suspend(|| writer.write(&o)) {
+                write_failed = Some(e);
+            }
+        }
+        progress.inc(1);
+    });
+    progress.finish_and_clear();
+    if let Err(e) = res {
+        eprintln!("fingerqc: {e}");
+        return ExitCode::from(EXIT_USAGE);
+    }
+    let analysed = summary.accepted + summary.rejected;
+    let mean_ms = if analysed > 0 {
+        summary.analysis_us as f64 / analysed as f64 / 1000.0
+    } else {
+        0.0
+    };
+    eprintln!(
+        "fingerqc: {} files, {} accepted, {} rejected, {} errors; {:.1} ms/frame analysis (mean), {:.1} s wall on {} threads",
+        summary.files,
+        summary.accepted,
+        summary.rejected,
+        summary.errors,
+        mean_ms,
+        started.elapsed().as_secs_f64(),
+        jobs
+    );
+    if let Some(e) = write_failed {
+        // A closed pipe (`| head`) is not worth a message; other write errors are.
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!("fingerqc: cannot write output: {e}");
+        }
+        return ExitCode::from(1);
+    }
+    if summary.errors > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
