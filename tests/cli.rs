@@ -361,3 +361,58 @@ fn bad_config_is_a_usage_error() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("ppi.min"));
 }
+
+#[test]
+fn eval_scores_every_labelled_frame_and_counts_missing_files_as_errors() {
+    let dir = temp_dir("eval");
+    let png = encode(&good_image(320, 240), image::ImageFormat::Png);
+    std::fs::write(dir.join("a.png"), &png).unwrap();
+    std::fs::write(dir.join("b.png"), &png).unwrap();
+    let labels = dir.join("labels.jsonl");
+    std::fs::write(
+        &labels,
+        concat!(
+            r#"{"file": "a.png", "finger_count": 4, "hand": "left", "mirrored": false, "ppi": 500.0, "reasons": [], "near_threshold": []}"#,
+            "\n",
+            r#"{"file": "b.png", "finger_count": 4, "hand": "left", "mirrored": true, "ppi": 500.0, "reasons": ["glare"], "near_threshold": ["glare"], "extra": 1}"#,
+            "\n",
+            r#"{"file": "gone.png", "finger_count": 0, "reasons": ["no_hand"], "near_threshold": []}"#,
+            "\n"
+        ),
+    )
+    .unwrap();
+    let misses = dir.join("misses.jsonl");
+    let o = run(&[
+        "eval",
+        "--labels",
+        labels.to_str().unwrap(),
+        "--json",
+        "--misses",
+        misses.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "a missing file fails the run");
+    let card: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON scorecard");
+    assert_eq!(card["frames"], 2);
+    assert_eq!(card["errors"], 1);
+    let reasons = card["reasons"].as_array().unwrap();
+    assert_eq!(reasons.len(), fingerqc::ReasonCode::ALL.len());
+    for r in reasons {
+        let n: u64 = ["tp", "fp", "fn", "tn", "excluded"]
+            .iter()
+            .map(|k| r[*k].as_u64().unwrap())
+            .sum();
+        assert_eq!(n, 2, "every scored frame lands in one cell: {r}");
+    }
+    let glare = reasons.iter().find(|r| r["code"] == "glare").unwrap();
+    assert_eq!(glare["excluded"], 1, "near-threshold glare left out");
+    assert_eq!(card["finger_count"]["judged"], 2);
+    assert_eq!(card["ppi_within_10pct"]["judged"], 2);
+    for line in std::fs::read_to_string(&misses).unwrap().lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert!(v["file"] == "a.png" || v["file"] == "b.png");
+    }
+    // The table form prints the same scores.
+    let o = run(&["eval", "--labels", labels.to_str().unwrap()]);
+    let table = String::from_utf8(o.stdout).unwrap();
+    assert!(table.contains("| glare |") && table.contains("finger-count accuracy"));
+}

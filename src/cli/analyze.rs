@@ -8,8 +8,9 @@
 
 use super::output::{Outcome, Writer};
 use super::{AnalyzeArgs, EXIT_USAGE};
+use fingerqc::eval::{Scorecard, Truth, read_labels};
 use fingerqc::{Analyzer, Config, Verdict};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -23,6 +24,28 @@ pub struct Input {
     pub path: PathBuf,
     /// Set when the path cannot be analysed at all (missing, unreadable folder).
     pub problem: Option<String>,
+    /// Whether the frame is mirrored, when known per file (from labels); else the config says.
+    pub mirrored: Option<bool>,
+}
+
+impl Input {
+    /// A file to analyse with the config's `mirrored` flag.
+    pub fn file(path: PathBuf) -> Self {
+        Input {
+            path,
+            problem: None,
+            mirrored: None,
+        }
+    }
+
+    /// A path that cannot be analysed, and why.
+    pub fn broken(path: PathBuf, problem: String) -> Self {
+        Input {
+            path,
+            problem: Some(problem),
+            mirrored: None,
+        }
+    }
 }
 
 /// Whether a file found in a folder is an image we analyse (by extension, any case).
@@ -40,14 +63,8 @@ pub fn collect_inputs(paths: &[PathBuf]) -> Vec<Input> {
     for p in paths {
         match std::fs::metadata(p) {
             Ok(m) if m.is_dir() => walk(p, &mut out),
-            Ok(_) => out.push(Input {
-                path: p.clone(),
-                problem: None,
-            }),
-            Err(e) => out.push(Input {
-                path: p.clone(),
-                problem: Some(format!("cannot open: {e}")),
-            }),
+            Ok(_) => out.push(Input::file(p.clone())),
+            Err(e) => out.push(Input::broken(p.clone(), format!("cannot open: {e}"))),
         }
     }
     out.sort();
@@ -59,10 +76,10 @@ fn walk(dir: &Path, out: &mut Vec<Input>) {
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) => {
-            out.push(Input {
-                path: dir.to_path_buf(),
-                problem: Some(format!("cannot read folder: {e}")),
-            });
+            out.push(Input::broken(
+                dir.to_path_buf(),
+                format!("cannot read folder: {e}"),
+            ));
             return;
         }
     };
@@ -70,10 +87,10 @@ fn walk(dir: &Path, out: &mut Vec<Input>) {
         let entry = match entry {
             Ok(e) => e,
             Err(e) => {
-                out.push(Input {
-                    path: dir.to_path_buf(),
-                    problem: Some(format!("cannot read folder entry: {e}")),
-                });
+                out.push(Input::broken(
+                    dir.to_path_buf(),
+                    format!("cannot read folder entry: {e}"),
+                ));
                 continue;
             }
         };
@@ -85,10 +102,7 @@ fn walk(dir: &Path, out: &mut Vec<Input>) {
             // Regular files and symbolic links to files; a dangling link gives an error line.
             let is_linked_dir = ft.is_symlink() && path.is_dir();
             if !is_linked_dir {
-                out.push(Input {
-                    path,
-                    problem: None,
-                });
+                out.push(Input::file(path));
             }
         }
     }
@@ -96,7 +110,7 @@ fn walk(dir: &Path, out: &mut Vec<Input>) {
 
 /// Decodes and analyses one file; any failure becomes the outcome's error. A panic inside the
 /// analyzer is caught so one bad file cannot end the batch.
-fn process(analyzer: &mut Option<Analyzer>, input: &Input, config: &Config) -> Outcome {
+fn process(analyzers: &mut [Option<Analyzer>; 2], input: &Input, config: &Config) -> Outcome {
     let path = input.path.to_string_lossy().into_owned();
     if let Some(p) = &input.problem {
         return Outcome::failed(path, p.clone());
@@ -108,12 +122,19 @@ fn process(analyzer: &mut Option<Analyzer>, input: &Input, config: &Config) -> O
             return Outcome::failed(path, msg);
         }
     };
+    // One analyzer per `mirrored` value, each keeping its scratch from file to file.
+    let mirrored = input.mirrored.unwrap_or(config.mirrored);
+    let analyzer = &mut analyzers[mirrored as usize];
     let an = match analyzer {
         Some(a) => a,
-        None => match Analyzer::new(config.clone()) {
-            Ok(a) => analyzer.insert(a),
-            Err(e) => return Outcome::failed(path, e.to_string()),
-        },
+        None => {
+            let mut c = config.clone();
+            c.mirrored = mirrored;
+            match Analyzer::new(c) {
+                Ok(a) => analyzer.insert(a),
+                Err(e) => return Outcome::failed(path, e.to_string()),
+            }
+        }
     };
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         frame.view().and_then(|v| an.analyze(&v))
@@ -144,7 +165,7 @@ fn strip_path(msg: &str, path: &str) -> String {
 
 /// Totals for the summary line.
 #[derive(Default)]
-struct Summary {
+pub struct Summary {
     files: usize,
     accepted: usize,
     rejected: usize,
@@ -153,7 +174,37 @@ struct Summary {
 }
 
 impl Summary {
-    fn add(&mut self, o: &Outcome) {
+    /// The summary line on stderr.
+    pub fn print(&self, started: std::time::Instant, jobs: usize) {
+        let analysed = self.accepted + self.rejected;
+        let mean_ms = if analysed > 0 {
+            self.analysis_us as f64 / analysed as f64 / 1000.0
+        } else {
+            0.0
+        };
+        eprintln!(
+            "fingerqc: {} files, {} accepted, {} rejected, {} errors; {:.1} ms/frame analysis (mean), {:.1} s wall on {} threads",
+            self.files,
+            self.accepted,
+            self.rejected,
+            self.errors,
+            mean_ms,
+            started.elapsed().as_secs_f64(),
+            jobs
+        );
+    }
+
+    /// 1 when any file failed, else 0.
+    pub fn exit_code(&self) -> ExitCode {
+        if self.errors > 0 {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        }
+    }
+
+    /// Counts one outcome.
+    pub fn add(&mut self, o: &Outcome) {
         self.files += 1;
         match &o.report {
             Some(r) if r.verdict == Verdict::Accept => self.accepted += 1,
@@ -166,13 +217,13 @@ impl Summary {
     }
 }
 
-/// Analyses `inputs` on `jobs` threads, calling `emit` for each outcome in input order from the
-/// calling thread. Returns when all are done.
+/// Analyses `inputs` on `jobs` threads, calling `emit(index, outcome)` for each in input order
+/// from the calling thread. Returns when all are done.
 pub fn run_ordered(
     inputs: &[Input],
     config: &Config,
     jobs: usize,
-    mut emit: impl FnMut(Outcome),
+    mut emit: impl FnMut(usize, Outcome),
 ) -> Result<(), String> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs)
@@ -188,11 +239,11 @@ pub fn run_ordered(
                     let tx = tx.clone();
                     let next = &next;
                     ps.spawn(move |_| {
-                        let mut analyzer = None;
+                        let mut analyzers = [None, None];
                         loop {
                             let i = next.fetch_add(1, Ordering::Relaxed);
                             let Some(input) = inputs.get(i) else { break };
-                            let o = process(&mut analyzer, input, config);
+                            let o = process(&mut analyzers, input, config);
                             if tx.send((i, o)).is_err() {
                                 break;
                             }
@@ -206,7 +257,7 @@ pub fn run_ordered(
         for (i, o) in rx {
             pending.insert(i, o);
             while let Some(o) = pending.remove(&want) {
-                emit(o);
+                emit(want, o);
                 want += 1;
             }
         }
@@ -214,27 +265,66 @@ pub fn run_ordered(
     Ok(())
 }
 
+/// The worker count: `--jobs`, or the number of cores.
+pub fn job_count(jobs: Option<usize>) -> usize {
+    jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .clamp(1, 256)
+}
+
+/// A progress bar on stderr when stderr is a terminal, else a hidden one.
+pub fn progress_bar(len: usize) -> indicatif::ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let pb = indicatif::ProgressBar::with_draw_target(
+        Some(len as u64),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} files, {per_sec}, eta {eta}")
+    {
+        pb.set_style(style);
+    }
+    pb
+}
+
+/// Labels keyed by the canonical path of their image, for `analyze --labels`.
+fn labels_by_path(labels: &Path) -> Result<HashMap<PathBuf, Truth>, String> {
+    let truths = read_labels(labels).map_err(|e| e.to_string())?;
+    let base = labels.parent().unwrap_or(Path::new("."));
+    Ok(truths
+        .into_iter()
+        .filter_map(|t| {
+            let p = std::fs::canonicalize(base.join(&t.file)).ok()?;
+            Some((p, t))
+        })
+        .collect())
+}
+
 /// The `analyze` command.
 pub fn run(args: &AnalyzeArgs, config: &Config) -> ExitCode {
-    let inputs = collect_inputs(&args.paths);
-    let jobs = args
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .clamp(1, 256);
-    let progress = if std::io::stderr().is_terminal() {
-        let pb = indicatif::ProgressBar::with_draw_target(
-            Some(inputs.len() as u64),
-            indicatif::ProgressDrawTarget::stderr(),
-        );
-        if let Ok(style) = indicatif::ProgressStyle::with_template(
-            "{bar:40} {pos}/{len} files, {per_sec}, eta {eta}",
-        ) {
-            pb.set_style(style);
+    let mut inputs = collect_inputs(&args.paths);
+    let labels = match args.labels.as_deref().map(labels_by_path).transpose() {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("fingerqc: labels: {e}");
+            return ExitCode::from(EXIT_USAGE);
         }
-        pb
-    } else {
-        indicatif::ProgressBar::hidden()
     };
+    // Per input, its truth (when labelled), whose `mirrored` flag the analysis then follows.
+    let truths: Vec<Option<&Truth>> = inputs
+        .iter_mut()
+        .map(|input| {
+            let t = labels.as_ref().and_then(|l| {
+                let p = std::fs::canonicalize(&input.path).ok()?;
+                l.get(&p)
+            });
+            input.mirrored = t.and_then(|t| t.mirrored);
+            t
+        })
+        .collect();
+    let jobs = job_count(args.jobs);
+    let progress = progress_bar(inputs.len());
     let path_width = inputs
         .iter()
         .map(|i| i.path.to_string_lossy().chars().count())
@@ -242,15 +332,23 @@ pub fn run(args: &AnalyzeArgs, config: &Config) -> ExitCode {
         .unwrap_or(4);
     let mut writer = Writer::new(args.format, args.lang.into(), path_width);
     let mut summary = Summary::default();
+    let mut card = Scorecard::new();
+    let mut unlabelled = 0usize;
     let mut write_failed = None;
-    let header = progress.suspend(|| writer.header());
-    if let Err(e) = header {
+    if let Err(e) = progress.suspend(|| writer.header()) {
         eprintln!("fingerqc: cannot write output: {e}");
         return ExitCode::from(EXIT_USAGE);
     }
     let started = std::time::Instant::now();
-    let res = run_ordered(&inputs, config, jobs, |o| {
+    let res = run_ordered(&inputs, config, jobs, |i, o| {
         summary.add(&o);
+        match (truths.get(i).copied().flatten(), &o.report) {
+            (Some(t), Some(r)) => {
+                card.add(t, r);
+            }
+            (Some(_), None) => card.add_error(),
+            (None, _) => unlabelled += 1,
+        }
         if write_failed.is_none() {
             if let Err(e) = progress.suspend(|| writer.write(&o)) {
                 write_failed = Some(e);
@@ -263,22 +361,13 @@ pub fn run(args: &AnalyzeArgs, config: &Config) -> ExitCode {
         eprintln!("fingerqc: {e}");
         return ExitCode::from(EXIT_USAGE);
     }
-    let analysed = summary.accepted + summary.rejected;
-    let mean_ms = if analysed > 0 {
-        summary.analysis_us as f64 / analysed as f64 / 1000.0
-    } else {
-        0.0
-    };
-    eprintln!(
-        "fingerqc: {} files, {} accepted, {} rejected, {} errors; {:.1} ms/frame analysis (mean), {:.1} s wall on {} threads",
-        summary.files,
-        summary.accepted,
-        summary.rejected,
-        summary.errors,
-        mean_ms,
-        started.elapsed().as_secs_f64(),
-        jobs
-    );
+    summary.print(started, jobs);
+    if labels.is_some() {
+        eprintln!("{}", card.to_table());
+        if unlabelled > 0 {
+            eprintln!("fingerqc: {unlabelled} files had no label and were not scored");
+        }
+    }
     if let Some(e) = write_failed {
         // A closed pipe (`| head`) is not worth a message; other write errors are.
         if e.kind() != std::io::ErrorKind::BrokenPipe {
@@ -286,9 +375,5 @@ pub fn run(args: &AnalyzeArgs, config: &Config) -> ExitCode {
         }
         return ExitCode::from(1);
     }
-    if summary.errors > 0 {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    }
+    summary.exit_code()
 }

@@ -1,6 +1,7 @@
 //! Argument parsing and dispatch for the `fingerqc` binary.
 
 mod analyze;
+mod eval;
 mod output;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -29,6 +30,31 @@ enum Command {
     /// Exit status: 0 when every file was analysed, 1 when any could not be read or decoded
     /// (or a PATH does not exist), 2 on bad arguments or config.
     Analyze(AnalyzeArgs),
+    /// Analyse the frames of a labels file and score the reports against the labels:
+    /// per-reason precision / recall / F1, finger-count, hand and verdict accuracy, ppi within
+    /// 10%. Reasons marked near their threshold in a frame's labels are not scored there.
+    Eval(EvalArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct EvalArgs {
+    /// Labels, one JSON object per line with at least `file` (relative to the labels' folder);
+    /// `finger_count`, `hand`, `mirrored`, `ppi`, `reasons`, `near_threshold` are scored when
+    /// present (the output of `fingerqc synth`, or the real-pose sets' labels).
+    #[arg(long, value_name = "FILE")]
+    labels: PathBuf,
+    /// Config file (TOML or JSON); the labels' `mirrored` flag overrides its `mirrored`.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Files analysed in parallel (default: the number of cores).
+    #[arg(long, short = 'j', value_name = "N")]
+    jobs: Option<usize>,
+    /// Print the scorecard as JSON instead of tables.
+    #[arg(long)]
+    json: bool,
+    /// Write one JSON line per frame with a miss (false positive / negative, wrong count) here.
+    #[arg(long, value_name = "FILE")]
+    misses: Option<PathBuf>,
 }
 
 /// Output format of `analyze`.
@@ -74,6 +100,9 @@ pub struct AnalyzeArgs {
     /// Language of the table's messages (JSON and CSV carry both languages / codes).
     #[arg(long, value_enum, default_value_t = Lang::En)]
     lang: Lang,
+    /// Also score the reports against these labels (see `eval`); the scorecard goes to stderr.
+    #[arg(long, value_name = "FILE")]
+    labels: Option<PathBuf>,
     /// Image files and folders (searched recursively for .png, .jpg, .jpeg).
     #[arg(required = true, value_name = "PATH")]
     paths: Vec<PathBuf>,
@@ -100,6 +129,16 @@ pub fn run() -> ExitCode {
                 }
             };
             analyze::run(&args, &config)
+        }
+        Command::Eval(args) => {
+            let config = match load_config(args.config.as_deref()) {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("fingerqc: {e}");
+                    return ExitCode::from(EXIT_USAGE);
+                }
+            };
+            eval::run(&args, &config)
         }
     }
 }
