@@ -416,3 +416,39 @@ fn eval_scores_every_labelled_frame_and_counts_missing_files_as_errors() {
     let table = String::from_utf8(o.stdout).unwrap();
     assert!(table.contains("| glare |") && table.contains("finger-count accuracy"));
 }
+
+#[test]
+fn shipped_real_images_all_decode_and_analyse() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata");
+    let (real, pose) = (root.join("real"), root.join("real-pose"));
+    if !real.is_dir() || !pose.is_dir() {
+        eprintln!("testdata/real not present: skipped");
+        return;
+    }
+    let o = run(&[
+        "analyze",
+        "--format",
+        "jsonl",
+        real.to_str().unwrap(),
+        pose.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let lines = stdout_lines(&o);
+    // 17 in real/ and 81 in real-pose/ (ATTRIBUTION.md); labels and licences are not images.
+    assert_eq!(lines.len(), 17 + 81);
+    let size = |name: &str| {
+        let l = lines.iter().find(|l| l.contains(name)).unwrap();
+        let v: serde_json::Value = serde_json::from_str(l).unwrap();
+        (v["width"].as_u64().unwrap(), v["height"].as_u64().unwrap())
+    };
+    // Known sizes from ATTRIBUTION.md (gray+alpha PNG, 12 MP JPEG, iPhone JPEG).
+    assert_eq!(size("examples_prints_arch.png"), (256, 240));
+    assert_eq!(size("hand_victory.jpg"), (3000, 4000));
+    assert_eq!(size("3_camera_finger.jpg"), (2847, 1671));
+    assert_eq!(size("probe.png"), (388, 374));
+}
