@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 
 /// One thing to analyse: a file, or a path that could not be listed (with why).
@@ -218,18 +218,20 @@ impl Summary {
 }
 
 /// Analyses `inputs` on `jobs` threads, calling `emit(index, outcome)` for each in input order
-/// from the calling thread. Returns when all are done.
+/// from the calling thread. Returns when all are done, or soon after `emit` returns `false`
+/// (output closed): workers then stop taking files.
 pub fn run_ordered(
     inputs: &[Input],
     config: &Config,
     jobs: usize,
-    mut emit: impl FnMut(usize, Outcome),
+    mut emit: impl FnMut(usize, Outcome) -> bool,
 ) -> Result<(), String> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs)
         .build()
         .map_err(|e| format!("cannot start {jobs} threads: {e}"))?;
     let next = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
     let (tx, rx) = mpsc::channel::<(usize, Outcome)>();
     std::thread::scope(|s| {
         s.spawn(|| {
@@ -237,10 +239,10 @@ pub fn run_ordered(
             pool.scope(|ps| {
                 for _ in 0..jobs {
                     let tx = tx.clone();
-                    let next = &next;
+                    let (next, stop) = (&next, &stop);
                     ps.spawn(move |_| {
                         let mut analyzers = [None, None];
-                        loop {
+                        while !stop.load(Ordering::Relaxed) {
                             let i = next.fetch_add(1, Ordering::Relaxed);
                             let Some(input) = inputs.get(i) else { break };
                             let o = process(&mut analyzers, input, config);
@@ -257,7 +259,9 @@ pub fn run_ordered(
         for (i, o) in rx {
             pending.insert(i, o);
             while let Some(o) = pending.remove(&want) {
-                emit(want, o);
+                if !emit(want, o) {
+                    stop.store(true, Ordering::Relaxed);
+                }
                 want += 1;
             }
         }
@@ -355,6 +359,7 @@ pub fn run(args: &AnalyzeArgs, config: &Config) -> ExitCode {
             }
         }
         progress.inc(1);
+        write_failed.is_none()
     });
     progress.finish_and_clear();
     if let Err(e) = res {

@@ -59,6 +59,7 @@ pub fn run(args: &EvalArgs, config: &Config) -> ExitCode {
             }
         }
         progress.inc(1);
+        true
     });
     progress.finish_and_clear();
     if let Err(e) = res {
