@@ -6,6 +6,7 @@ pub mod analyzer;
 pub mod config;
 pub mod distance;
 pub mod error;
+pub mod eval;
 pub mod exposure;
 pub mod fingers;
 pub mod focus;
