@@ -537,7 +537,7 @@ fn bad_frames_are_refused_with_the_problem_named() {
 fn bad_configs_are_refused_with_the_field_named() {
     let ic = fingerqc_status::InvalidConfig;
     let new = |json: &CStr| {
-        let mut a = 1usize as *mut fingerqc_analyzer; // must be overwritten with NULL
+        let mut a = ptr::dangling_mut::<fingerqc_analyzer>(); // must be overwritten with NULL
         let s = unsafe { fingerqc_analyzer_new(json.as_ptr(), &mut a) };
         assert!(a.is_null());
         s
