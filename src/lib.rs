@@ -3,6 +3,8 @@
 #![forbid(unsafe_op_in_unsafe_fn)]
 
 pub mod analyzer;
+#[cfg(feature = "capi")]
+pub mod capi;
 pub mod config;
 pub mod distance;
 pub mod error;
