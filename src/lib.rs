@@ -25,4 +25,4 @@ pub use config::{Config, Hand};
 pub use error::{Error, Result};
 pub use frame::{FrameView, PixelFormat, Rect};
 pub use report::{FingerName, FingerReport, Language, Reason, ReasonCode, Report, Verdict};
-pub use session::Session;
+pub use session::{Capture, FingerCrop, Guidance, Session, SessionConfig};
