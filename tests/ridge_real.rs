@@ -199,7 +199,8 @@ fn timing() {
             (0..cw * ch)
                 .map(|i| {
                     let (x, y) = ((i % cw) as f32 - 0.5 * cw as f32, (i / cw) as f32);
-                    (120.0 + 30.0 * ((x * x + y * y).sqrt() / 9.5 * 6.2832).cos()) as u8
+                    (120.0 + 30.0 * ((x * x + y * y).sqrt() / 9.5 * std::f32::consts::TAU).cos())
+                        as u8
                 })
                 .collect()
         };
