@@ -12,6 +12,13 @@ use std::f32::consts::PI;
 
 /// Modulation (amplitude over mean) of sharp ridges, the reference blur is measured against.
 const SHARP_MODULATION: f32 = 0.30;
+/// Second-harmonic over fundamental amplitude of sharp ridges (a phone photo of a fingertip
+/// shows ~0.16 at ~1900 ppi; a pure sinusoid 0).
+const SHARP_HARMONIC2: f32 = 0.2;
+/// Second-harmonic power over the noise floor's above which harmonics are trusted.
+const HARMONIC_SNR: f32 = 2.5;
+/// Fewest blocks a motion estimate rests on.
+const MIN_MOTION_BLOCKS: usize = 6;
 /// Blur sigma over ridge period at the default `too_blurry` threshold (0.125 mm / 0.475 mm):
 /// the score is 50 there.
 const SIGMA_AT_HALF_SCORE: f32 = 0.125 / 0.475;
@@ -73,11 +80,19 @@ impl FocusAnalyzer {
         let usable = |b: &&RidgeBlock| b.valid && b.mean > 1.0 && b.amplitude > 0.0;
         self.vals.clear();
         self.pairs.clear();
+        // Harmonic powers, summed over blocks: fundamental, second harmonic, noise floor.
+        let (mut p1, mut p2, mut pn) = (0f32, 0f32, 0f32);
         for b in ridge.detail.iter().filter(usable) {
             let m = b.amplitude / b.mean;
             let rel = sigma_rel(m / SHARP_MODULATION);
-            self.vals.push((rel * b.period_px, 1.0));
+            self.vals.push((rel, 1.0));
             self.pairs.push((b.normal_rad, m));
+            // The second harmonic is only measured below ~0.4 cycles per pixel (decimated).
+            if b.period_px / ridge.scale.max(1) as f32 >= 5.0 {
+                p1 += b.amplitude * b.amplitude;
+                p2 += b.harmonic2 * b.harmonic2;
+                pn += b.noise_amplitude * b.noise_amplitude;
+            }
         }
         out.blocks = self.vals.len() as u32;
         if self.vals.is_empty() {
@@ -85,13 +100,42 @@ impl FocusAnalyzer {
             out.score = 0.0;
             return;
         }
-        out.blur_px = crate::ridge::weighted_median(&mut self.vals).unwrap_or(0.0);
-        let (motion_rel, dir) = motion_rel(&self.pairs, &mut self.vals);
+        let fit = motion_fit(&self.pairs);
+        // Without motion the median block says how much the ridges faded; with it, the
+        // blocks across the motion do.
+        let rel_mod = match fit {
+            Some((_, _, ln_across)) => sigma_rel(ln_across.exp() / SHARP_MODULATION),
+            None => crate::ridge::weighted_median(&mut self.vals).unwrap_or(0.0),
+        };
+        // Harmonics are contrast-free: when the second harmonic stands clear of the noise, its
+        // ratio to the fundamental dates the blur directly (it fades as
+        // exp(-6 pi^2 sigma^2 / p^2) relative to the fundamental).
+        let rel = if p1 > 0.0 && p2 > HARMONIC_SNR * pn {
+            let r2 = ((p2 - pn) / p1).sqrt();
+            harmonic_sigma_rel(r2)
+        } else {
+            rel_mod
+        };
+        out.blur_px = rel * period;
+        let (motion_rel, dir) = fit.map(|f| (f.0, f.1)).unwrap_or((0.0, 0.0));
         out.motion_px = motion_rel * period;
         out.motion_rad = dir;
-        let r = (out.blur_px / period / SIGMA_AT_HALF_SCORE).max(motion_rel / MOTION_AT_HALF_SCORE);
+        let r = (rel / SIGMA_AT_HALF_SCORE).max(motion_rel / MOTION_AT_HALF_SCORE);
         out.score = 100.0 / (1.0 + r * r);
     }
+}
+
+/// Sigma over period from the ratio of the second harmonic to the fundamental.
+fn harmonic_sigma_rel(r2: f32) -> f32 {
+    if r2 >= SHARP_HARMONIC2 {
+        return 0.0;
+    }
+    if r2.is_nan() || r2 <= 0.0 {
+        return UNRESOLVED_SIGMA;
+    }
+    ((SHARP_HARMONIC2 / r2).ln() / (6.0 * PI * PI))
+        .sqrt()
+        .min(UNRESOLVED_SIGMA)
 }
 
 /// Sigma over period that attenuates ridges by `ratio` (1 = sharp).
@@ -116,51 +160,101 @@ fn sinc(x: f32) -> f32 {
     }
 }
 
-/// Motion length over period from how ridge modulation depends on ridge orientation: ridges
-/// across the motion fade, ridges along it survive. `pairs` holds (normal angle, modulation)
-/// per block. Returns (length / period, motion direction).
-fn motion_rel(pairs: &[(f32, f32)], scratch: &mut Vec<(f32, f32)>) -> (f32, f32) {
-    let mut best = (1.0f32, 0.0f32);
-    for step in 0..12 {
-        let phi = -0.5 * PI + step as f32 * PI / 12.0;
-        let med = |scratch: &mut Vec<(f32, f32)>, across: bool| -> Option<f32> {
-            scratch.clear();
-            scratch.extend(pairs.iter().filter_map(|&(t, m)| {
-                let c = (t - phi).cos().abs();
-                if (across && c > 0.85) || (!across && c < 0.5) {
-                    Some((m, 1.0))
-                } else {
-                    None
-                }
-            }));
-            if scratch.len() < 2 {
-                return None;
+/// Motion from how ridge modulation depends on ridge orientation: a motion of length L along
+/// phi fades ridges whose normal is along phi (by |sinc(L / p)|) and spares those across it.
+/// Fits ln(modulation) = a + c1 cos(2 theta) + c2 sin(2 theta) over the blocks (`pairs`:
+/// normal angle, modulation) by least squares; the peak-to-peak of the orientation term gives
+/// L / p, whatever the skin's contrast (which only moves `a`). Returns (L / p, motion
+/// direction, ln of the modulation across the motion, i.e. without it). None when the blocks
+/// are too few or their orientations too alike to tell motion from contrast.
+fn motion_fit(pairs: &[(f32, f32)]) -> Option<(f32, f32, f32)> {
+    let n = pairs.len();
+    if n < MIN_MOTION_BLOCKS {
+        return None;
+    }
+    // Normal equations of the 3-parameter fit.
+    let mut m = [[0f64; 3]; 3];
+    let mut v = [0f64; 3];
+    let (mut rc, mut rs) = (0f64, 0f64);
+    for &(t, md) in pairs {
+        if md <= 0.0 {
+            continue;
+        }
+        let (s2, c2) = (2.0 * t as f64).sin_cos();
+        rc += c2;
+        rs += s2;
+        let x = [1.0, c2, s2];
+        let y = (md as f64).ln();
+        for i in 0..3 {
+            for j in 0..3 {
+                m[i][j] += x[i] * x[j];
             }
-            crate::ridge::weighted_median(scratch)
-        };
-        if let (Some(a), Some(o)) = (med(scratch, true), med(scratch, false)) {
-            if o > 0.0 && a / o < best.0 {
-                best = (a / o, phi);
-            }
+            v[i] += x[i] * y;
         }
     }
-    let ratio = best.0.clamp(0.0, 1.0);
-    if ratio >= 0.999 {
-        return (0.0, best.1);
+    // Orientations concentrated in one direction (resultant length near 1) cannot separate the
+    // orientation term from the mean.
+    if (rc * rc + rs * rs).sqrt() / n as f64 > 0.75 {
+        return None;
     }
-    // Invert |sinc(l * c)| = ratio on the main lobe, with c ~ 0.93 the mean |cos| of the
-    // "across" blocks; bisection (sinc is monotonic on [0, 1]).
-    let c = 0.93;
+    let sol = solve3(m, v)?;
+    // Residual scatter of ln(modulation) about the fit: skin, light and curvature make block
+    // modulations differ by 2-5x whatever the motion. An orientation term of amplitude `amp`
+    // fitted to n such blocks has a standard error of about s * sqrt(2 / n); only what stands
+    // above two standard errors is taken as motion.
+    let mut rss = 0f64;
+    let mut used = 0usize;
+    for &(t, md) in pairs {
+        if md <= 0.0 {
+            continue;
+        }
+        let (s2, c2) = (2.0 * t as f64).sin_cos();
+        let r = (md as f64).ln() - (sol[0] + sol[1] * c2 + sol[2] * s2);
+        rss += r * r;
+        used += 1;
+    }
+    let s2 = rss / (used.max(4) - 3) as f64;
+    let se2 = 2.0 * s2 / used.max(1) as f64;
+    let raw = (sol[1] * sol[1] + sol[2] * sol[2]).sqrt();
+    let amp = (raw * raw - 4.0 * se2).max(0.0).sqrt();
+    // The fitted term is most negative along the motion: cos(2 (theta - phi)) = -1 there.
+    let phi = (0.5 * sol[2].atan2(sol[1]) + std::f64::consts::FRAC_PI_2) as f32;
+    let phi = if phi > 0.5 * PI { phi - PI } else { phi };
+    let drop = (2.0 * amp) as f32;
+    // |sinc(l)| = exp(-drop) on the main lobe, by bisection.
+    let target = (-drop).exp();
     let (mut lo, mut hi) = (0.0f32, 1.0f32);
     for _ in 0..30 {
         let mid = 0.5 * (lo + hi);
-        if sinc(mid) > ratio {
+        if sinc(mid) > target {
             lo = mid;
         } else {
             hi = mid;
         }
     }
-    (0.5 * (lo + hi) / c, best.1)
+    Some((0.5 * (lo + hi), phi, (sol[0] + raw) as f32))
+}
+
+/// Solves a 3x3 linear system by Cramer's rule; None when singular.
+fn solve3(m: [[f64; 3]; 3], v: [f64; 3]) -> Option<[f64; 3]> {
+    let det = |a: &[[f64; 3]; 3]| {
+        a[0][0] * (a[1][1] * a[2][2] - a[1][2] * a[2][1])
+            - a[0][1] * (a[1][0] * a[2][2] - a[1][2] * a[2][0])
+            + a[0][2] * (a[1][0] * a[2][1] - a[1][1] * a[2][0])
+    };
+    let d = det(&m);
+    if d.abs() < 1e-9 {
+        return None;
+    }
+    let mut out = [0f64; 3];
+    for (k, o) in out.iter_mut().enumerate() {
+        let mut a = m;
+        for i in 0..3 {
+            a[i][k] = v[i];
+        }
+        *o = det(&a) / d;
+    }
+    Some(out)
 }
 
 #[cfg(test)]
