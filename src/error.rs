@@ -95,6 +95,9 @@ pub enum Error {
     /// An image file could not be decoded.
     #[error("image could not be decoded: {0}")]
     Decode(String),
+    /// A frame timestamp is NaN or infinite.
+    #[error("frame timestamp {0} is not a finite number of seconds")]
+    InvalidTimestamp(f64),
     /// An I/O error, with the path when there is one.
     #[error("{path}: {source}")]
     Io {
