@@ -2,8 +2,8 @@
 # Builds the C examples (examples/c/) with AddressSanitizer and UBSan against the static
 # library and runs them:
 #   - errors.c: every error path of the C ABI returns its status and a message that names it;
-#   - analyze.c: frames written by `examples/dump_raw.rs` (drawn scenes, plus real photos from
-#     ../shared when present) in all seven pixel formats, analysed through the C ABI, must give
+#   - analyze.c: frames written by `examples/dump_raw.rs` (drawn scenes and real photos from
+#     testdata/) in all seven pixel formats, analysed through the C ABI, must give
 #     the Rust API's verdict, reasons and JSON report exactly.
 # Then, if valgrind is installed, runs both again under valgrind (no sanitizers): valgrind also
 # sees reads by the Rust code, which the uninstrumented Rust library hides from ASan.
@@ -34,14 +34,11 @@ echo "== error paths (ASan/UBSan)"
 "$out/errors"
 
 echo "== writing frames with the Rust API's verdicts"
-real=()
-shared=../shared/data/real
-if [[ -d "$shared" ]]; then
-    real=("$shared/11k-hands/f_p.jpg" "$shared/mediapipe-samples/hand_landmarker_test_image.jpg"
-          "$shared/tfjs-models/hands.jpg" "$shared/mediapipe-samples/hand_thumb_up.jpg")
-else
-    echo "note: $shared is absent: drawn scenes only"
-fi
+# Real photos shipped in testdata/ (hands, a contactless fingertip, contact prints in gray).
+t=testdata/real
+real=("$t/tfjs-models/hands.jpg" "$t/mediapipe-samples/hand_landmarker_test_image.jpg"
+      "$t/mediapipe-samples/hand_thumb_up.jpg" "$t/utkarsh-fingerprint-enhancement/3_camera_finger.jpg"
+      "$t/sourceafis-java/probe.png" "$t/libfprint/examples_prints_arch.png")
 target/debug/examples/dump_raw "$out/frames" "${real[@]}"
 mapfile -t frames < <(sed "s|^|$out/frames/|" "$out/frames/frames.txt")
 

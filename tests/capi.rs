@@ -166,6 +166,16 @@ fn scene(w: u32, h: u32, format: PixelFormat) -> Owned {
     Owned { data, w, h, format }
 }
 
+/// A black gray frame: nothing hand-like, so the report holds exactly one reason, `no_hand`.
+fn blank(w: u32, h: u32) -> Owned {
+    Owned {
+        data: vec![0; (w * h) as usize],
+        w,
+        h,
+        format: PixelFormat::Gray8,
+    }
+}
+
 fn new_analyzer(config: Option<&CStr>) -> *mut fingerqc_analyzer {
     let mut a = ptr::null_mut();
     let status = unsafe { fingerqc_analyzer_new(config.map_or(ptr::null(), CStr::as_ptr), &mut a) };
@@ -288,7 +298,7 @@ fn real_photo_through_the_c_abi_equals_the_rust_api() {
 fn a_config_reaches_the_analyzer() {
     // A right-hand capture says so in its no_hand message: the config was applied.
     let analyzer = new_analyzer(Some(c"{\"expected_hand\": \"right\"}"));
-    let frame = scene(64, 48, PixelFormat::Gray8);
+    let frame = blank(64, 48);
     let mut report = ptr::null_mut();
     unsafe { fingerqc_analyze(analyzer, &frame.c(), &mut report) };
     let mut buf = [0 as c_char; 256];
@@ -306,7 +316,7 @@ fn a_config_reaches_the_analyzer() {
 
 #[test]
 fn null_pointers_are_refused_with_their_name() {
-    let frame_data = scene(64, 48, PixelFormat::Gray8);
+    let frame_data = blank(64, 48);
     let frame = frame_data.c();
     let analyzer = new_analyzer(None);
     let mut report = ptr::null_mut();
@@ -420,9 +430,9 @@ fn null_pointers_are_refused_with_their_name() {
         // Out-of-range index and language, short buffer.
         let ior = fingerqc_status::IndexOutOfRange;
         expect(
-            fingerqc_report_reason_code(report, 5, &mut u),
+            fingerqc_report_reason_code(report, 1, &mut u),
             ior,
-            "reason index 5",
+            "reason index 1 is out of range: the report has 1",
         );
         expect(
             fingerqc_report_finger_quality(report, 0, &mut 0u8),
@@ -449,7 +459,7 @@ fn null_pointers_are_refused_with_their_name() {
 
 #[test]
 fn bad_frames_are_refused_with_the_problem_named() {
-    let data = scene(64, 48, PixelFormat::Gray8);
+    let data = blank(64, 48);
     let good = data.c();
     let analyzer = new_analyzer(None);
     let mut report = ptr::null_mut();
@@ -522,7 +532,7 @@ fn bad_frames_are_refused_with_the_problem_named() {
         );
         let mut n = 0usize;
         fingerqc_report_reason_count(reused, &mut n);
-        assert_eq!(n, 1, "a plain scene without fingers has one reason");
+        assert_eq!(n, 1, "a black frame has one reason, no_hand");
         let mut f = good;
         f.format = 99;
         expect(fingerqc_analyze_into(analyzer, &f, reused), invalid, "99");
@@ -554,7 +564,7 @@ fn bad_configs_are_refused_with_the_field_named() {
     expect(new(c"{\"expected_hand\": \"\xff\"}"), ic, "not UTF-8");
     // The frame-size limit comes from the config.
     let analyzer = new_analyzer(Some(c"{\"limits\": {\"max_frame_pixels\": 100}}"));
-    let frame = scene(64, 48, PixelFormat::Gray8);
+    let frame = blank(64, 48);
     let mut report = ptr::null_mut();
     expect(
         unsafe { fingerqc_analyze(analyzer, &frame.c(), &mut report) },
@@ -627,5 +637,205 @@ fn the_c_abi_adds_no_allocation_to_a_warm_analyze_into() {
     unsafe {
         fingerqc_report_free(report);
         fingerqc_analyzer_free(analyzer);
+    }
+}
+
+/// Thresholds opened wide so that a drawn four-finger hand passes every check and a session
+/// captures it: the session test is about the C ABI carrying the session's results, not about
+/// the checks.
+const LOOSE: &CStr = c"{\"ppi\": {\"min\": 50, \"max\": 5000, \"target\": 500}, \
+    \"focus\": {\"max_blur_mm\": 10, \"max_motion_mm\": 100}, \
+    \"exposure\": {\"dark_mean\": 0, \"bright_mean\": 255, \"max_clipped_fraction\": 1}, \
+    \"glare\": {\"min_fraction\": 1, \"min_pixels\": 4000000000}, \
+    \"framing\": {\"max_outside_fraction\": 1}, \"ridge\": {\"min_clarity\": 0}}";
+const QUICK: &CStr = c"{\"capture_stable_s\": 0.1, \"capture_min_frames\": 2}";
+
+/// Four upright fingers above a palm, the middle longest and the little finger (right) shortest,
+/// as a left palm shows them; fine stripes for ridges.
+fn drawn_hand(w: u32, h: u32) -> Owned {
+    let (wf, hf) = (w as f32, h as f32);
+    let unit = wf.min(hf);
+    let (fw, gap, cx, palm_top) = (0.09 * unit, 0.02 * unit, wf * 0.5, hf * 0.62);
+    let mut data = Vec::with_capacity((w * h * 3) as usize);
+    for y in 0..h {
+        for x in 0..w {
+            let (xf, yf) = (x as f32 + 0.5, y as f32 + 0.5);
+            let mut inside = yf >= palm_top && (xf - cx).abs() < 2.2 * (fw + gap);
+            for (k, len) in [0.36f32, 0.42, 0.38, 0.28].iter().enumerate() {
+                let fx = cx + (k as f32 - 1.5) * (fw + gap);
+                let tip = palm_top - len * unit + fw / 2.0;
+                let dx = xf - fx;
+                inside |= (dx.abs() < fw / 2.0 && yf >= tip && yf <= palm_top)
+                    || dx * dx + (yf - tip).powi(2) < (fw / 2.0).powi(2);
+            }
+            let px = if inside {
+                let r = 0.85 + 0.15 * (std::f32::consts::TAU * (yf + 0.3 * xf) / 8.0).sin();
+                [200.0 * r, 155.0 * r, 125.0 * r].map(|v| v as u8)
+            } else {
+                [92, 92, 92]
+            };
+            data.extend(px);
+        }
+    }
+    Owned {
+        data,
+        w,
+        h,
+        format: PixelFormat::Rgb8,
+    }
+}
+
+#[test]
+fn a_session_through_the_c_abi_guides_and_captures_like_the_rust_session() {
+    use fingerqc::session::{Session, SessionConfig};
+    let frame = drawn_hand(640, 480);
+    let c_frame = frame.c();
+    let config = Config::from_json_str(LOOSE.to_str().unwrap()).unwrap();
+    let session_config = SessionConfig::from_json_str(QUICK.to_str().unwrap()).unwrap();
+    let mut rust = Session::new(config, session_config).unwrap();
+    let mut session = ptr::null_mut();
+    let status = unsafe { fingerqc_session_new(LOOSE.as_ptr(), QUICK.as_ptr(), &mut session) };
+    assert_eq!(status, fingerqc_status::Ok, "{}", last_error());
+
+    let mut captures = 0;
+    for i in 0..12 {
+        let t = i as f64 / 30.0;
+        let mut g = fingerqc_guidance::default();
+        let status = unsafe { fingerqc_session_feed(session, &c_frame, t, &mut g) };
+        assert_eq!(status, fingerqc_status::Ok, "{}", last_error());
+        let want = rust.feed(&frame.view(), t).unwrap().clone();
+        assert_eq!(g.timestamp_s, want.timestamp_s);
+        assert_eq!(g.has_primary, want.primary.is_some(), "frame {i}");
+        assert_eq!(g.primary, want.primary.map_or(0, |c| c as u32));
+        let mask = want.active.iter().fold(0u32, |m, c| m | 1 << *c as u32);
+        assert_eq!(g.active_mask, mask);
+        assert_eq!(
+            (g.ready, g.moving, g.captured, g.capture_done),
+            (want.ready, want.moving, want.captured, want.capture_done)
+        );
+        assert_eq!((g.progress, g.steadiness), (want.progress, want.steadiness));
+        assert_eq!(g.has_ppi, want.ppi.is_some());
+        assert_eq!(g.ppi, want.ppi.unwrap_or(0.0));
+
+        // The message shown and the frame's report.
+        let mut buf = [0 as c_char; 256];
+        let status = unsafe {
+            fingerqc_session_message(session, 1, buf.as_mut_ptr(), buf.len(), ptr::null_mut())
+        };
+        assert_eq!(status, fingerqc_status::Ok);
+        let msg = unsafe { CStr::from_ptr(buf.as_ptr()) }.to_str().unwrap();
+        assert_eq!(msg, want.message(fingerqc::Language::Arabic, rust.config()));
+        let mut report = ptr::null_mut();
+        unsafe {
+            fingerqc_report_new(&mut report);
+            assert_eq!(
+                fingerqc_session_report_into(session, report),
+                fingerqc_status::Ok
+            );
+        }
+        let rust_json = serde_json::to_string(&want.report).unwrap();
+        assert_eq!(untimed(&json_of(report)), untimed(&rust_json));
+        unsafe { fingerqc_report_free(report) };
+
+        let mut capture = ptr::null_mut();
+        let status = unsafe { fingerqc_session_take_capture(session, &mut capture) };
+        assert_eq!(status, fingerqc_status::Ok);
+        let want_capture = rust.take_capture();
+        assert_eq!(capture.is_null(), want_capture.is_none(), "frame {i}");
+        let Some(want_capture) = want_capture else {
+            continue;
+        };
+        captures += 1;
+        unsafe {
+            let mut t = 0f64;
+            fingerqc_capture_timestamp(capture, &mut t);
+            assert_eq!(t, want_capture.timestamp_s);
+            let mut report: *const fingerqc_report = ptr::null();
+            fingerqc_capture_report(capture, &mut report);
+            let rust_json = serde_json::to_string(&want_capture.report).unwrap();
+            assert_eq!(untimed(&json_of(report)), untimed(&rust_json));
+            let mut image = std::mem::zeroed::<fingerqc_image>();
+            fingerqc_capture_image(capture, &mut image);
+            assert_eq!((image.width, image.height), (640, 480));
+            let pixels = std::slice::from_raw_parts(image.pixels, image.length);
+            assert_eq!(pixels, &want_capture.image.pixels[..]);
+            let mut n = 0usize;
+            fingerqc_capture_finger_count(capture, &mut n);
+            assert_eq!(n, want_capture.fingers.len());
+            for (k, want_crop) in want_capture.fingers.iter().enumerate() {
+                let mut crop = std::mem::zeroed::<fingerqc_finger_crop>();
+                fingerqc_capture_finger(capture, k, &mut crop);
+                assert_eq!(crop.name, want_crop.name);
+                assert_eq!((crop.ppi, crop.scale), (want_crop.ppi, want_crop.scale));
+                let img = crop.image;
+                assert_eq!(
+                    (img.width, img.height),
+                    (want_crop.image.width, want_crop.image.height)
+                );
+                let pixels = std::slice::from_raw_parts(img.pixels, img.length);
+                assert_eq!(pixels, &want_crop.image.pixels[..]);
+            }
+            let mut crop = std::mem::zeroed::<fingerqc_finger_crop>();
+            expect(
+                fingerqc_capture_finger(capture, n, &mut crop),
+                fingerqc_status::IndexOutOfRange,
+                "finger crop index",
+            );
+            fingerqc_capture_free(capture);
+        }
+    }
+    assert!(
+        captures >= 1,
+        "the drawn hand under the loose config should be captured within 12 frames"
+    );
+
+    // Errors: NULLs, a non-finite timestamp, bad session config.
+    unsafe {
+        let np = fingerqc_status::NullPointer;
+        expect(
+            fingerqc_session_feed(ptr::null_mut(), &c_frame, 0.0, ptr::null_mut()),
+            np,
+            "`session`",
+        );
+        expect(
+            fingerqc_session_feed(session, ptr::null(), 0.0, ptr::null_mut()),
+            np,
+            "`frame`",
+        );
+        expect(
+            fingerqc_session_feed(session, &c_frame, f64::NAN, ptr::null_mut()),
+            fingerqc_status::InvalidArgument,
+            "timestamp NaN",
+        );
+        expect(
+            fingerqc_session_guidance(ptr::null(), ptr::null_mut()),
+            np,
+            "`session`",
+        );
+        expect(
+            fingerqc_session_take_capture(session, ptr::null_mut()),
+            np,
+            "`out`",
+        );
+        expect(
+            fingerqc_capture_finger_count(ptr::null(), &mut 0),
+            np,
+            "`capture`",
+        );
+        assert_eq!(fingerqc_session_reset(session), fingerqc_status::Ok);
+        fingerqc_session_free(session);
+        fingerqc_session_free(ptr::null_mut());
+        fingerqc_capture_free(ptr::null_mut());
+        let mut s = ptr::dangling_mut::<fingerqc_session>();
+        expect(
+            fingerqc_session_new(
+                ptr::null(),
+                c"{\"primary_hold_frames\": 0}".as_ptr(),
+                &mut s,
+            ),
+            fingerqc_status::InvalidConfig,
+            "session.primary_hold_frames",
+        );
+        assert!(s.is_null());
     }
 }
