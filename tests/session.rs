@@ -615,7 +615,7 @@ fn feed_allocates_nothing_once_warm() {
         .collect();
     let mut session = Session::new(Config::default(), SessionConfig::default()).unwrap();
     let mut t = 0.0;
-    let mut feed = |session: &mut Session, i: usize, t: &mut f64| {
+    let feed = |session: &mut Session, i: usize, t: &mut f64| {
         let f = FrameView::new_packed(
             &frames[i % frames.len()],
             w,
