@@ -3,9 +3,12 @@
 #![forbid(unsafe_op_in_unsafe_fn)]
 
 pub mod analyzer;
+#[cfg(feature = "capi")]
+pub mod capi;
 pub mod config;
 pub mod distance;
 pub mod error;
+pub mod eval;
 pub mod exposure;
 pub mod fingers;
 pub mod focus;
