@@ -557,3 +557,90 @@ fn feed_report_capture_crops_the_kept_frame() {
     let (p, _) = dominant_period(&col);
     assert!((p / 9.35 - 1.0).abs() < 0.02, "period {p}");
 }
+
+mod alloc_count {
+    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::cell::Cell;
+
+    thread_local!(static COUNT: Cell<usize> = const { Cell::new(0) });
+
+    /// Counts allocations made by the current thread (tests run on several threads).
+    pub struct Counting;
+
+    // SAFETY: forwards every call to the system allocator unchanged; only counts.
+    unsafe impl GlobalAlloc for Counting {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            let _ = COUNT.try_with(|c| c.set(c.get() + 1));
+            // SAFETY: same contract as the caller's.
+            unsafe { System.alloc(layout) }
+        }
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            // SAFETY: same contract as the caller's.
+            unsafe { System.dealloc(ptr, layout) }
+        }
+        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+            let _ = COUNT.try_with(|c| c.set(c.get() + 1));
+            // SAFETY: same contract as the caller's.
+            unsafe { System.realloc(ptr, layout, new_size) }
+        }
+    }
+
+    pub fn count() -> usize {
+        COUNT.with(|c| c.get())
+    }
+}
+
+#[global_allocator]
+static ALLOC: alloc_count::Counting = alloc_count::Counting;
+
+#[test]
+fn feed_allocates_nothing_once_warm() {
+    // Skin-tinted moving fingers (so the hand mask is not empty and the motion search runs),
+    // at 1280x720.
+    let (w, h) = (1280u32, 720u32);
+    let frames: Vec<Vec<u8>> = (0..4)
+        .map(|k| {
+            scene(w, h, 6.0 * k as f32, -3.0 * k as f32)
+                .iter()
+                .flat_map(|&v| {
+                    let v = v as f32;
+                    [
+                        (v * 1.1).min(255.0) as u8,
+                        (v * 0.8) as u8,
+                        (v * 0.65) as u8,
+                    ]
+                })
+                .collect()
+        })
+        .collect();
+    let mut session = Session::new(Config::default(), SessionConfig::default()).unwrap();
+    let mut t = 0.0;
+    let feed = |session: &mut Session, i: usize, t: &mut f64| {
+        let f = FrameView::new_packed(
+            &frames[i % frames.len()],
+            w,
+            h,
+            w as usize * 3,
+            fingerqc::PixelFormat::Rgb8,
+        )
+        .unwrap();
+        *t += 1.0 / 30.0;
+        session.feed(&f, *t).unwrap().primary
+    };
+    for i in 0..10 {
+        feed(&mut session, i, &mut t);
+    }
+    let mut seen = Vec::with_capacity(64);
+    let before = alloc_count::count();
+    for i in 0..40 {
+        let p = feed(&mut session, i, &mut t);
+        if seen.len() < seen.capacity() {
+            seen.push(p);
+        }
+    }
+    let allocations = alloc_count::count() - before;
+    assert_eq!(
+        allocations, 0,
+        "allocations over 40 warm frames; shown {seen:?}"
+    );
+}
