@@ -550,3 +550,14 @@ fn mix_report() {
         );
     }
 }
+
+#[test]
+#[ignore]
+fn print_spec() {
+    let seed: u64 = std::env::var("SYNTH_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let spec = synth::random_spec(seed, 1920, 1080);
+    println!("{}", serde_json::to_string_pretty(&spec).unwrap());
+}

@@ -203,7 +203,7 @@ fn base_hand(r: &mut Rng) -> HandSpec {
         skin: SkinSpec {
             tone,
             rgb: skin_rgb(tone, redness).map(|v| v * r.range(0.97, 1.03)),
-            ridge_depth: r.range(0.05, 0.14),
+            ridge_depth: r.range(0.04, 0.10),
             ridge_contrast: r.range(0.8, 1.0),
             dirt: 0.0,
             sheen: r.range(0.0, 0.06),
@@ -268,8 +268,9 @@ fn base_light(r: &mut Rng) -> LightSpec {
         [1.05, 0.9, 1.04],
         [1.0, 0.93, 0.82],
     ];
-    let cast = CASTS[r.weighted(&[0.4, 0.2, 0.15, 0.08, 0.05, 0.12])];
-    let strength = r.range(0.3, 1.0);
+    // Camera white balance removes most of a cast: what is left is mild, warm more often.
+    let cast = CASTS[r.weighted(&[0.4, 0.22, 0.12, 0.07, 0.05, 0.14])];
+    let strength = r.range(0.2, 0.7);
     LightSpec {
         color: cast.map(|c| 1.0 + (c - 1.0) * strength),
         direction: [r.range(-0.7, 0.7), r.range(-0.5, 0.8)],
@@ -292,7 +293,7 @@ fn base_camera(r: &mut Rng, seed: u64, tone: f32) -> CameraSpec {
         gamma: r.range(0.85, 1.1),
         noise_sigma: r.range(0.8, 4.0),
         noise_seed: mix64(seed ^ 0x0153),
-        jpeg_quality: if r.chance(0.45) {
+        jpeg_quality: if r.chance(0.3) {
             Some(r.range(70.0, 95.0) as u8)
         } else {
             None
