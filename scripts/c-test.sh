@@ -2,6 +2,7 @@
 # Builds the C examples (examples/c/) with AddressSanitizer and UBSan against the static
 # library and runs them:
 #   - errors.c: every error path of the C ABI returns its status and a message that names it;
+#   - examples/c/jni/: the JNI glue for Android, run on the desktop JVM when a JDK is present;
 #   - session.c: a session fed one frame at 30 fps captures it and writes the crops;
 #   - analyze.c: frames written by `examples/dump_raw.rs` (drawn scenes and real photos from
 #     testdata/) in all seven pixel formats, analysed through the C ABI, must give
@@ -71,6 +72,19 @@ loose='{"ppi": {"min": 50, "max": 5000, "target": 500}, "focus": {"max_blur_mm":
   "ridge": {"min_clarity": 0}}'
 mkdir -p "$out/capture"
 "$out/session" "$out/frames/drawn1_1280x720.rgb8.raw" "$out/capture" "$loose" | tail -7
+
+if command -v javac > /dev/null && command -v java > /dev/null; then
+    echo "== JNI glue (examples/c/jni) on the desktop JVM, CameraX-style YUV_420_888 buffers"
+    java_home=$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")
+    mkdir -p "$out/jni"
+    javac -d "$out/jni" examples/c/jni/JniCheck.java examples/c/jni/com/example/fingerqc/FingerQc.java
+    cc "${cflags[@]}" -shared -fPIC -I"$java_home/include" -I"$java_home/include/linux" \
+        examples/c/jni/fingerqc_jni.c "$lib" "${libs[@]}" -o "$out/jni/libfingerqc_jni.so"
+    mapfile -t yuv < <(printf '%s\n' "${frames[@]}" | grep -E '\.(nv21|nv12|i420)\.raw$')
+    java -Xcheck:jni -Djava.library.path="$out/jni" -cp "$out/jni" JniCheck "${yuv[@]}"
+else
+    echo "note: no JDK: JNI glue not run"
+fi
 
 if command -v valgrind > /dev/null; then
     echo "== valgrind (memcheck, no sanitizers)"
