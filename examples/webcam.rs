@@ -504,28 +504,6 @@ fn draw(
     let s = ww / frame.width as f32;
     let unit = (wh / 720.0).clamp(0.6, 1.5);
 
-    // Finger boxes with name and quality.
-    for f in &g.report.fingers {
-        let b = f.bbox;
-        let (x, y) = ((b.x as f32 * s) as i32, (b.y as f32 * s) as i32);
-        let (w, h) = (
-            ((b.width as f32 * s) as i32).max(4),
-            ((b.height as f32 * s) as i32).max(4),
-        );
-        let c = quality_color(f.quality);
-        canvas.frame_rect(x, y, w, h, (2.0 * unit).round().max(2.0) as i32, c);
-        let name = serde_json::to_value(f.name)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
-        let label = format!("{name} {}", f.quality);
-        let size = 17.0 * unit;
-        let lw = text.width(&label, size);
-        let ly = (y as f32 - size * 1.3).max(0.0);
-        canvas.fill(x, ly as i32, lw as i32 + 8, (size * 1.25) as i32, 0, 0.6);
-        text.draw(canvas, &label, x as f32 + 4.0, ly, size, c);
-    }
-
     // The instruction, in a banner at the top.
     let msg = g.message(lang, cfg);
     let good = g.primary.is_none();
@@ -571,6 +549,28 @@ fn draw(
         cs,
         rgb(170, 170, 180),
     );
+
+    // Finger boxes with name and quality.
+    for f in &g.report.fingers {
+        let b = f.bbox;
+        let (x, y) = ((b.x as f32 * s) as i32, (b.y as f32 * s) as i32);
+        let (w, h) = (
+            ((b.width as f32 * s) as i32).max(4),
+            ((b.height as f32 * s) as i32).max(4),
+        );
+        let c = quality_color(f.quality);
+        canvas.frame_rect(x, y, w, h, (2.0 * unit).round().max(2.0) as i32, c);
+        let name = serde_json::to_value(f.name)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        let label = format!("{name} {}", f.quality);
+        let size = 17.0 * unit;
+        let lw = text.width(&label, size);
+        let ly = (y as f32 - size * 1.3).max(banner_h as f32 + 2.0);
+        canvas.fill(x, ly as i32, lw as i32 + 8, (size * 1.25) as i32, 0, 0.6);
+        text.draw(canvas, &label, x as f32 + 4.0, ly, size, c);
+    }
 
     // Status line and the capture progress at the bottom.
     let ss = 16.0 * unit;

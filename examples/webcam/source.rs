@@ -21,8 +21,10 @@ pub enum Source {
         files: Vec<(PathBuf, f64, Option<serde_json::Value>)>,
         next: usize,
     },
-    #[allow(dead_code)] // built once the generator is merged
-    Synth { specs: Vec<(f64, ())>, next: usize },
+    Synth {
+        specs: Vec<(f64, fingerqc::synth::SceneSpec)>,
+        next: usize,
+    },
 }
 
 /// Lists the cameras the native backend sees.
@@ -130,9 +132,11 @@ pub fn open_folder(path: &Path, fps: f64) -> Result<Source, String> {
 
 /// A generated capture sequence (approach, shake, hold still and focus), rendered frame by frame.
 pub fn open_synth(seed: u64, width: u32, height: u32) -> Result<Source, String> {
-    // The generator lands with the synth work; until then say so instead of playing nothing.
-    let _ = (seed, width, height);
-    Err("--synth-sequence needs fingerqc::synth::sequence (not merged yet)".into())
+    let spec = fingerqc::synth::SequenceSpec::new(seed, width, height);
+    Ok(Source::Synth {
+        specs: fingerqc::synth::sequence_specs(&spec),
+        next: 0,
+    })
 }
 
 impl Source {
@@ -183,8 +187,17 @@ impl Source {
                 )
             }
             Source::Synth { specs, next } => {
-                let _ = specs.get(*next)?;
-                None
+                let (t, spec) = specs.get(*next)?;
+                *next += 1;
+                let scene = fingerqc::synth::render(spec);
+                let (width, height) = scene.image.dimensions();
+                Some(Ok(Frame {
+                    t: *t,
+                    width,
+                    height,
+                    rgb: scene.image.into_raw(),
+                    label: serde_json::to_value(&scene.labels).ok(),
+                }))
             }
         }
     }
