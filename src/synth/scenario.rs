@@ -213,7 +213,7 @@ fn base_hand(r: &mut Rng) -> HandSpec {
     }
 }
 
-fn base_background(r: &mut Rng) -> BackgroundSpec {
+fn base_background(r: &mut Rng, width: f32) -> BackgroundSpec {
     let kind = match r.weighted(&[0.16, 0.12, 0.14, 0.1, 0.28, 0.1, 0.1]) {
         0 => BackgroundKind::Uniform,
         1 => BackgroundKind::Gradient,
@@ -245,10 +245,12 @@ fn base_background(r: &mut Rng) -> BackgroundSpec {
         BackgroundKind::BrightRoom => r.range(1.3, 2.2),
         _ => r.range(0.5, 1.15),
     };
+    // The camera focuses a hand a hand's length away: the room behind is far out of focus,
+    // except in some scenes (a table right behind the hand, or a mis-focused camera).
     let blur_px = if r.chance(0.15) {
         r.range(0.4, 2.0)
     } else {
-        r.range(2.0, 14.0)
+        width * r.range(0.002, 0.015)
     };
     BackgroundSpec {
         kind,
@@ -472,7 +474,7 @@ pub fn random_spec(seed: u64, width: u32, height: u32) -> SceneSpec {
     let clean_near_which = r.below(6);
 
     let mut hs = base_hand(&mut r);
-    let background = base_background(&mut r);
+    let background = base_background(&mut r, wf);
     let mut light = base_light(&mut r);
     let mut camera = base_camera(&mut r, seed, hs.skin.tone);
     let mut glare = Vec::new();
