@@ -217,6 +217,8 @@ impl Analyzer {
             rect,
             &mut self.roi_mask,
         );
+        self.ridge
+            .set_clip_level(self.config.exposure.clipped_level);
         self.ridge.measure(
             &self.roi,
             &self.roi_mask,

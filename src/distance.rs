@@ -1,14 +1,70 @@
 //! Distance as the resolution at the fingers (ppi), from the ridge period and from finger width.
+//!
+//! Two independent rulers: adult ridge periods (0.43-0.52 mm, median 0.475, about +-9% between
+//! people) and fingertip widths (15-20 mm, median 17.5, about +-14%). The ridge ruler is the
+//! sharper one, but a block spectrum can lock onto a harmonic (half the period) or a sub-harmonic,
+//! and a finger's width is robust to blur. So: per finger, a ridge estimate that disagrees with
+//! the fingers' width by more than the two spreads allow is dropped; the median of the survivors
+//! is used; with none, the width median is used and `source` says so.
 
 use crate::config::Config;
 use crate::report::{PpiEstimate, PpiSource};
 
-/// The best ppi a `width` x `height` frame can give with four fingers (about 80 mm) in view,
-/// whichever way the hand is turned.
+/// Four fingers side by side, from the index's outer edge to the little finger's.
+const SPAN_MM: f32 = 80.0;
+/// Length of the hand that must also be in view, across the span: the little finger's print
+/// area sits ~20 mm below the middle fingertip, and its pad is ~20 mm long.
+const DEPTH_MM: f32 = 40.0;
+/// Relative spread (one standard deviation) of adult ridge periods between people.
+const RIDGE_SPREAD: f32 = 0.09;
+/// Relative spread of adult fingertip widths between people and fingers.
+const WIDTH_SPREAD: f32 = 0.14;
+/// A ridge estimate further than this factor from the width estimate is taken for a harmonic
+/// or a misread (a half or double period is a factor 2; 2.3 standard deviations of the ratio of
+/// the two rulers is about 1.5).
+const MAX_DISAGREEMENT: f32 = 1.5;
+/// Most fingers combined (the analyzer measures at most ten).
+const MAX_FINGERS: usize = 16;
+
+/// The best ppi a `width` x `height` frame can give with four fingers in view, whichever way
+/// the hand is turned: the four-finger span (~80 mm) along one side, and the fingertips' depth
+/// (~40 mm) along the other. A 1280x720 frame gives ~406 ppi, 1920x1080 ~610, 3840x2160 ~1220.
 pub fn max_reachable_ppi(width: u32, height: u32) -> f32 {
-    // Four fingers span 70-90 mm; a frame must hold the wider span along its long side.
-    let long = width.max(height) as f32;
-    long / (80.0 / 25.4)
+    let (long, short) = (width.max(height) as f32, width.min(height) as f32);
+    let per_mm = (long / SPAN_MM).min(short / DEPTH_MM);
+    per_mm * 25.4
+}
+
+/// Median of the first (up to 16) values, in a stack buffer.
+fn median(v: &[f32]) -> Option<f32> {
+    let mut buf = [0f32; MAX_FINGERS];
+    let mut n = 0;
+    for &x in v.iter().filter(|x| x.is_finite() && **x > 0.0) {
+        if n == MAX_FINGERS {
+            break;
+        }
+        buf[n] = x;
+        n += 1;
+    }
+    if n == 0 {
+        return None;
+    }
+    let s = &mut buf[..n];
+    s.sort_by(|a, b| a.total_cmp(b));
+    Some(if n % 2 == 1 {
+        s[n / 2]
+    } else {
+        0.5 * (s[n / 2 - 1] + s[n / 2])
+    })
+}
+
+/// Relative spread of values about `centre`: root mean square of the relative deviations.
+fn rel_spread(v: &[f32], centre: f32) -> f32 {
+    if v.len() < 2 || centre <= 0.0 {
+        return 0.0;
+    }
+    let ss: f32 = v.iter().map(|x| ((x - centre) / centre).powi(2)).sum();
+    (ss / (v.len() - 1) as f32).sqrt()
 }
 
 /// Combines per-fingertip ridge periods (pixels) and finger widths (pixels) into one estimate.
@@ -19,36 +75,137 @@ pub fn estimate(
     height: u32,
     config: &Config,
 ) -> PpiEstimate {
-    let median = |v: &[f32]| -> Option<f32> {
-        let mut buf = [0f32; 16];
-        let n = v.len().min(16);
-        if n == 0 {
-            return None;
+    let mm = 25.4;
+    let mut ridge_ppi = [0f32; MAX_FINGERS];
+    let mut nr = 0;
+    for &p in periods_px.iter().filter(|p| p.is_finite() && **p > 0.0) {
+        if nr == MAX_FINGERS {
+            break;
         }
-        buf[..n].copy_from_slice(&v[..n]);
-        let s = &mut buf[..n];
-        s.sort_by(|a, b| a.total_cmp(b));
-        Some(if n % 2 == 1 {
-            s[n / 2]
-        } else {
-            0.5 * (s[n / 2 - 1] + s[n / 2])
-        })
-    };
-    let from_ridges = median(periods_px).map(|p| p * 25.4 / config.ridge.period_mm);
-    let from_width = median(widths_px).map(|w| w * 25.4 / config.ridge.finger_width_mm);
+        ridge_ppi[nr] = p * mm / config.ridge.period_mm;
+        nr += 1;
+    }
+    let mut width_ppi = [0f32; MAX_FINGERS];
+    let mut nw = 0;
+    for &w in widths_px.iter().filter(|w| w.is_finite() && **w > 0.0) {
+        if nw == MAX_FINGERS {
+            break;
+        }
+        width_ppi[nw] = w * mm / config.ridge.finger_width_mm;
+        nw += 1;
+    }
+    let from_width = median(&width_ppi[..nw]);
+    let all_ridges = median(&ridge_ppi[..nr]);
+    // Keep the ridge estimates the width ruler does not contradict.
+    let mut kept = [0f32; MAX_FINGERS];
+    let mut nk = 0;
+    for &r in &ridge_ppi[..nr] {
+        let ok = match from_width {
+            Some(w) => (r / w).max(w / r) <= MAX_DISAGREEMENT,
+            None => true,
+        };
+        if ok {
+            kept[nk] = r;
+            nk += 1;
+        }
+    }
+    let from_ridges = median(&kept[..nk]);
     let (ppi, source, uncertainty) = match (from_ridges, from_width) {
-        (Some(r), _) => (Some(r), PpiSource::Ridges, 0.06),
-        (None, Some(w)) => (Some(w), PpiSource::Width, 0.10),
+        (Some(r), _) => {
+            let agree = rel_spread(&kept[..nk], r) / (nk as f32).sqrt();
+            (
+                Some(r),
+                PpiSource::Ridges,
+                (RIDGE_SPREAD * RIDGE_SPREAD + agree * agree).sqrt(),
+            )
+        }
+        (None, Some(w)) => {
+            let agree = rel_spread(&width_ppi[..nw], w) / (nw as f32).sqrt();
+            (
+                Some(w),
+                PpiSource::Width,
+                (WIDTH_SPREAD * WIDTH_SPREAD + agree * agree).sqrt(),
+            )
+        }
         _ => (None, PpiSource::None, 0.0),
     };
     let max_reachable_ppi = max_reachable_ppi(width, height);
     PpiEstimate {
         ppi,
-        from_ridges,
+        // What the ridges said, even when the width ruler overruled them.
+        from_ridges: from_ridges.or(all_ridges),
         from_width,
         source,
         uncertainty,
         max_reachable_ppi,
         camera_limited: max_reachable_ppi < config.ppi.min,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ppi_of_period(p: f32) -> f32 {
+        p * 25.4 / 0.475
+    }
+
+    #[test]
+    fn reachable_ppi_matches_the_domain_figures() {
+        // domain.md: 1280 wide tops out near 400-430, 1920 near 550-650, 4000 far above 500.
+        let a = max_reachable_ppi(1280, 720);
+        assert!((395.0..=435.0).contains(&a), "{a}");
+        let b = max_reachable_ppi(1080, 1920);
+        assert!((550.0..=650.0).contains(&b), "{b}");
+        assert!(max_reachable_ppi(4000, 3000) > 1000.0);
+        // Orientation does not matter.
+        assert_eq!(max_reachable_ppi(1920, 1080), max_reachable_ppi(1080, 1920));
+        // A square-ish small frame is limited by the span.
+        assert!(max_reachable_ppi(640, 480) < 350.0);
+    }
+
+    #[test]
+    fn ridges_win_when_they_agree() {
+        let c = Config::default();
+        let p = [9.0, 9.3, 9.1, 8.8];
+        let w = [330.0, 360.0, 340.0, 300.0];
+        let e = estimate(&p, &w, 1920, 1080, &c);
+        assert_eq!(e.source, PpiSource::Ridges);
+        let ppi = e.ppi.expect("estimate");
+        // Median of the ridge ppis, 9.05 px -> 484 ppi.
+        assert!((ppi - ppi_of_period(9.05)).abs() < 1.0, "{ppi}");
+        assert!(e.uncertainty >= RIDGE_SPREAD && e.uncertainty < 0.12);
+        assert!(!e.camera_limited);
+    }
+
+    #[test]
+    fn a_half_period_is_overruled_by_width_and_the_others() {
+        let c = Config::default();
+        // One finger locked onto the second harmonic (4.5 px instead of 9).
+        let p = [9.0, 4.5, 9.2];
+        let w = [340.0, 340.0, 330.0, 320.0];
+        let e = estimate(&p, &w, 1920, 1080, &c);
+        let ppi = e.ppi.expect("estimate");
+        assert!((ppi - ppi_of_period(9.1)).abs() < 2.0, "{ppi}");
+        // All ridges at half period: width takes over and says so.
+        let e = estimate(&[4.5, 4.6], &w, 1920, 1080, &c);
+        assert_eq!(e.source, PpiSource::Width);
+        assert!((e.ppi.expect("w") - 335.0 * 25.4 / 17.5).abs() < 2.0);
+        assert!(e.uncertainty >= WIDTH_SPREAD);
+    }
+
+    #[test]
+    fn width_fallback_and_nothing() {
+        let c = Config::default();
+        let e = estimate(&[], &[340.0], 1280, 720, &c);
+        assert_eq!(e.source, PpiSource::Width);
+        assert_eq!(e.from_ridges, None);
+        let e = estimate(&[], &[], 640, 480, &c);
+        assert_eq!(e.source, PpiSource::None);
+        assert_eq!(e.ppi, None);
+        assert!(e.camera_limited);
+        // Garbage in: ignored, not propagated.
+        let e = estimate(&[f32::NAN, -1.0], &[f32::INFINITY, 0.0], 1920, 1080, &c);
+        assert_eq!(e.ppi, None);
     }
 }

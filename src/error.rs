@@ -95,6 +95,9 @@ pub enum Error {
     /// An image file could not be decoded.
     #[error("image could not be decoded: {0}")]
     Decode(String),
+    /// A frame timestamp is NaN or infinite.
+    #[error("frame timestamp {0} is not a finite number of seconds")]
+    InvalidTimestamp(f64),
     /// An I/O error, with the path when there is one.
     #[error("{path}: {source}")]
     Io {
@@ -102,6 +105,54 @@ pub enum Error {
         path: String,
         /// The underlying error.
         source: std::io::Error,
+    },
+    /// A pixel-format number (from the C ABI or a raw file header) names no [`PixelFormat`].
+    #[error(
+        "unknown pixel format value {value}: expected 0..=6 (gray8, rgb8, rgba8, bgra8, nv21, nv12, i420)"
+    )]
+    UnknownPixelFormat {
+        /// The value given.
+        value: u32,
+    },
+    /// A required pointer argument of the C ABI is NULL.
+    #[error("argument `{argument}` is NULL")]
+    NullPointer {
+        /// The argument's name as in the C header, e.g. `frame->planes[0]`.
+        argument: &'static str,
+    },
+    /// An argument of the C ABI is out of its domain (e.g. an unknown language value).
+    #[error("argument `{argument}` is invalid: {reason}")]
+    InvalidArgument {
+        /// The argument's name as in the C header.
+        argument: &'static str,
+        /// What is wrong with it, with the value.
+        reason: String,
+    },
+    /// An index past the end of a list (reasons, fingers) of a report.
+    #[error("{what} index {index} is out of range: the report has {len}")]
+    IndexOutOfRange {
+        /// Which list.
+        what: &'static str,
+        /// The index given.
+        index: usize,
+        /// The list's length.
+        len: usize,
+    },
+    /// A caller's output buffer cannot hold the text and its terminating NUL.
+    #[error(
+        "output buffer of {len} bytes is too small: the text needs {needed} bytes with its NUL"
+    )]
+    OutputTooSmall {
+        /// Bytes given.
+        len: usize,
+        /// Bytes needed, the terminating NUL included.
+        needed: usize,
+    },
+    /// A panic inside the library, caught at the C ABI boundary (a bug: please report it).
+    #[error("internal panic: {message}")]
+    Panic {
+        /// The panic's message.
+        message: String,
     },
 }
 

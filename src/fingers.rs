@@ -1,5 +1,25 @@
 //! Finger geometry from the hand mask: the hand's axis, each finger's tip, width and print area,
 //! the finger count, and which hand it is.
+//!
+//! Method (all at low resolution):
+//! 1. **Axis.** The structure tensor of the mask's boundary gives the dominant edge direction;
+//!    the long sides of the fingers dominate it, so it is the finger direction whether or not
+//!    the palm is in view. After a first pass it is refined to the mean direction of the fingers
+//!    found, and the pass repeated when that differs.
+//! 2. **Rotated scanlines.** The mask is resampled on a grid whose rows run across the fingers
+//!    (fingers point up in the grid). Each row is cut into runs of hand pixels; wide runs are
+//!    split at luma valleys (the shadow line between touching fingers).
+//! 3. **Chains.** Runs are linked from the tip side down: a run with nothing above starts a
+//!    chain at a fingertip; chains end where they merge (the palm) or leave the frame. A chain
+//!    long enough for its width is a finger; its runs give the width, its centre line the
+//!    direction, its first row the tip. Chains about 2-4 times the typical width hold touching
+//!    fingers and are divided.
+//! 4. **Framing.** The print area (the pad, about 1.3 widths from the tip) is modelled as a
+//!    rounded strip along the finger's axis; a tip cut by the frame edge is extrapolated from
+//!    the width of the cut (how much of the rounded cap is visible). The share of that strip
+//!    inside the frame is `inside_fraction`.
+//! 5. **Side.** In the rotated frame the little finger's tip sits lowest and the middle finger's
+//!    highest; with the image orientation (`mirrored`) this tells a left palm from a right one.
 
 use crate::config::{Config, Hand};
 use crate::frame::{LowRes, Rect};
@@ -25,6 +45,8 @@ pub struct Finger {
     pub counted: bool,
     /// Which finger it is, when the hand side is known.
     pub name: FingerName,
+    /// Whether the tip was cut by the frame edge and extrapolated.
+    pub tip_cut: bool,
 }
 
 /// Everything the geometry stage found.
@@ -57,9 +79,163 @@ impl HandGeometry {
     }
 }
 
+/// The print area's length in finger widths at the default `print_fraction_of_finger` (0.2):
+/// the distal pad of an adult finger is about 1.2-1.4 widths long.
+const PAD_LENGTH_W: f32 = 1.3;
+/// A chain must be at least this many widths long to be a finger (a curled finger's knuckle
+/// shows as a short bump), unless it runs out of the frame.
+const MIN_FINGER_LENGTH_W: f32 = 1.1;
+/// Grid sample values.
+const BG: u8 = 0;
+const HAND: u8 = 1;
+const OUT: u8 = 2;
+/// No chain.
+const NONE: u32 = u32::MAX;
+
+#[derive(Clone, Copy, Debug, Default)]
+struct Run {
+    a: u16,
+    b: u16,
+    row: u16,
+    chain: u32,
+    /// The run's left / right neighbour sample is outside the frame.
+    out_left: bool,
+    out_right: bool,
+}
+
+impl Run {
+    fn width(&self) -> f32 {
+        (self.b - self.a) as f32
+    }
+    fn centre(&self) -> f32 {
+        0.5 * (self.a as f32 + self.b as f32)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+enum Start {
+    /// Nothing above: a fingertip (or the top of some other blob).
+    #[default]
+    Tip,
+    /// Born where chains merged (palm) or where a chain forked.
+    Joint,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct Chain {
+    start: Start,
+    top: u16,
+    bottom: u16,
+    /// Extent of the last piece.
+    last_a: f32,
+    last_b: f32,
+    /// Drift of the centre per row (smoothed): where the next piece is expected.
+    vel: f32,
+    /// Widest piece while the rounded cap grows: the finger's width scale.
+    wmax: f32,
+    /// Rows since the tip.
+    age: u16,
+    /// Index of this chain's first piece in the per-chain piece list.
+    first: u32,
+    nruns: u32,
+    /// The run this chain continues into in the row being linked.
+    best_run: u32,
+}
+
+impl Chain {
+    /// The width this chain should have in the next row: its finger width once past the cap,
+    /// the growing cap's width (plus growth) before.
+    fn width_scale(&self) -> f32 {
+        if self.established() {
+            self.wmax
+        } else {
+            // A rounded cap widens fast in its first rows.
+            2.0 * (self.last_b - self.last_a) + 4.0
+        }
+    }
+
+    /// Past its rounded cap: the width is known.
+    fn established(&self) -> bool {
+        self.wmax >= 3.0 && self.age as f32 >= 0.7 * self.wmax
+    }
+}
+
+/// A finger candidate in grid coordinates.
+#[derive(Clone, Copy, Debug, Default)]
+struct Cand {
+    chain: u32,
+    /// Rows of the chain that are finger (from the tip down to where it widens).
+    rows: u16,
+    /// Tip in grid coordinates (u across, r down).
+    tip_u: f32,
+    tip_r: f32,
+    /// Slope du/dr of the centre line (toward the base).
+    slope: f32,
+    /// Width across the finger (perpendicular to its own axis), grid pixels.
+    width: f32,
+    /// Visible length along the axis, grid pixels.
+    length: f32,
+    /// Tip cut by the frame edge.
+    cut: bool,
+    /// Width of the topmost visible row when cut.
+    cut_width: f32,
+    /// Pad rows touch the frame edge on the left / right.
+    side_left: bool,
+    side_right: bool,
+    /// How many fingers the chain holds (touching fingers not split by valleys).
+    multiplicity: u8,
+    thumb: bool,
+    keep: bool,
+}
+
+/// Grid geometry: sample (c, r) lies at image point `o + (c + 0.5) eu + (r + 0.5) ed`.
+#[derive(Clone, Copy, Debug, Default)]
+struct Grid {
+    o: [f32; 2],
+    eu: [f32; 2],
+    ed: [f32; 2],
+    w: usize,
+    h: usize,
+}
+
+impl Grid {
+    #[inline]
+    fn to_image(self, u: f32, r: f32) -> [f32; 2] {
+        [
+            self.o[0] + u * self.eu[0] + r * self.ed[0],
+            self.o[1] + u * self.eu[1] + r * self.ed[1],
+        ]
+    }
+    #[inline]
+    fn to_grid(self, p: [f32; 2]) -> (f32, f32) {
+        let d = [p[0] - self.o[0], p[1] - self.o[1]];
+        (
+            d[0] * self.eu[0] + d[1] * self.eu[1],
+            d[0] * self.ed[0] + d[1] * self.ed[1],
+        )
+    }
+}
+
 /// Finds fingers; owns its scratch buffers.
 #[derive(Debug, Default)]
-pub struct FingerFinder {}
+pub struct FingerFinder {
+    grid: Grid,
+    rot: Vec<u8>,
+    rot_luma: Vec<u8>,
+    rot_chain: Vec<u32>,
+    runs: Vec<Run>,
+    row_start: Vec<u32>,
+    pieces: Vec<Run>,
+    group: Vec<u32>,
+    sort_buf: Vec<f32>,
+    chains: Vec<Chain>,
+    chain_runs: Vec<u32>,
+    active: Vec<u32>,
+    next_active: Vec<u32>,
+    widths: Vec<f32>,
+    cands: Vec<Cand>,
+    order: Vec<usize>,
+}
 
 impl FingerFinder {
     /// A finder with empty scratch.
@@ -67,22 +243,1067 @@ impl FingerFinder {
         FingerFinder::default()
     }
 
-    /// Fills `out` from the mask. `frame_size` is the full-resolution width and height.
-    pub fn find(
-        &mut self,
-        mask: &HandMask,
-        _low: &LowRes,
-        _config: &Config,
-        out: &mut HandGeometry,
-    ) {
+    /// Fills `out` from the mask and the reduced image it was made from.
+    pub fn find(&mut self, mask: &HandMask, low: &LowRes, config: &Config, out: &mut HandGeometry) {
         out.fingers.clear();
         out.hand = Hand::Unknown;
         out.hand_confidence = 0.0;
         out.angle_deg = 0.0;
-        let total = (mask.width as usize * mask.height as usize).max(1);
-        out.hand_fraction = mask.area as f32 / total as f32;
-        out.hand_present = out.hand_fraction > 0.02;
+        let (w, h) = (mask.width as usize, mask.height as usize);
+        let n = w * h;
         out.finger_mask.clear();
-        out.finger_mask.extend_from_slice(&mask.mask);
+        out.finger_mask.resize(n, 0);
+        out.hand_fraction = mask.area as f32 / n.max(1) as f32;
+        out.hand_present = false;
+        self.cands.clear();
+        if n == 0 || mask.mask.len() < n || mask.area < 8 {
+            return;
+        }
+        out.hand_present = out.hand_fraction > 0.01;
+        let luma = if low.luma.len() >= n && low.width == mask.width {
+            &low.luma[..n]
+        } else {
+            &mask.mask[..n]
+        };
+        let mut angle = mask_axis(&mask.mask[..n], w, h);
+        // Two passes: the boundary tensor gives a first axis, the fingers found refine it.
+        for pass in 0..3 {
+            self.scan(&mask.mask[..n], luma, w, h, angle);
+            self.track();
+            self.candidates();
+            if pass == 2 {
+                break;
+            }
+            match self.mean_finger_angle(angle) {
+                Some(a) if (a - angle).abs() > 2.5f32.to_radians() => angle = a,
+                _ => break,
+            }
+        }
+        out.angle_deg = angle.to_degrees();
+        self.emit(mask, config, out);
+    }
+
+    /// Samples the mask (and luma) on the rotated grid for hand axis `angle` (radians clockwise
+    /// from up), then cuts every grid row into runs.
+    fn scan(&mut self, mask: &[u8], luma: &[u8], w: usize, h: usize, angle: f32) {
+        let (s, c) = angle.sin_cos();
+        // eu: across the fingers, left to right; ed: down, from the tips toward the palm.
+        let eu = [c, s];
+        let ed = [-s, c];
+        // Bounding box of the mask, with margin so the frame edges are sampled as OUT.
+        let (mut x0, mut y0, mut x1, mut y1) = (w, h, 0usize, 0usize);
+        for y in 0..h {
+            let row = &mask[y * w..(y + 1) * w];
+            if let Some(first) = row.iter().position(|&m| m != 0) {
+                let last = row.iter().rposition(|&m| m != 0).unwrap_or(first);
+                x0 = x0.min(first);
+                x1 = x1.max(last + 1);
+                y0 = y0.min(y);
+                y1 = y1.max(y + 1);
+            }
+        }
+        if x1 <= x0 {
+            (x0, y0, x1, y1) = (0, 0, w, h);
+        }
+        let corners = [
+            [x0 as f32 - 2.0, y0 as f32 - 2.0],
+            [x1 as f32 + 2.0, y0 as f32 - 2.0],
+            [x0 as f32 - 2.0, y1 as f32 + 2.0],
+            [x1 as f32 + 2.0, y1 as f32 + 2.0],
+        ];
+        let (mut umin, mut umax, mut dmin, mut dmax) = (f32::MAX, f32::MIN, f32::MAX, f32::MIN);
+        for p in corners {
+            let u = p[0] * eu[0] + p[1] * eu[1];
+            let d = p[0] * ed[0] + p[1] * ed[1];
+            umin = umin.min(u);
+            umax = umax.max(u);
+            dmin = dmin.min(d);
+            dmax = dmax.max(d);
+        }
+        let limit = 4 * (w + h);
+        let gw = ((umax - umin).ceil() as usize).clamp(1, limit.min(u16::MAX as usize - 1));
+        let gh = ((dmax - dmin).ceil() as usize).clamp(1, limit.min(u16::MAX as usize - 1));
+        let o = [umin * eu[0] + dmin * ed[0], umin * eu[1] + dmin * ed[1]];
+        self.grid = Grid {
+            o,
+            eu,
+            ed,
+            w: gw,
+            h: gh,
+        };
+        self.rot.clear();
+        self.rot.resize(gw * gh, OUT);
+        self.rot_luma.clear();
+        self.rot_luma.resize(gw * gh, 0);
+        for r in 0..gh {
+            let p0 = self.grid.to_image(0.5, r as f32 + 0.5);
+            let dst = &mut self.rot[r * gw..(r + 1) * gw];
+            let dl = &mut self.rot_luma[r * gw..(r + 1) * gw];
+            for cc in 0..gw {
+                let px = p0[0] + cc as f32 * eu[0];
+                let py = p0[1] + cc as f32 * eu[1];
+                if px >= 0.0 && py >= 0.0 {
+                    let (ix, iy) = (px as usize, py as usize);
+                    if ix < w && iy < h {
+                        let i = iy * w + ix;
+                        dst[cc] = if mask[i] != 0 { HAND } else { BG };
+                        dl[cc] = luma[i];
+                    }
+                }
+            }
+        }
+        self.runs.clear();
+        self.row_start.clear();
+        for r in 0..gh {
+            self.row_start.push(self.runs.len() as u32);
+            let row = &self.rot[r * gw..(r + 1) * gw];
+            let mut cc = 0;
+            while cc < gw {
+                if row[cc] != HAND {
+                    cc += 1;
+                    continue;
+                }
+                let a = cc;
+                let mut b = cc + 1;
+                // No gap bridging: neighbouring fingers may be a single pixel apart here.
+                while b < gw && row[b] == HAND {
+                    b += 1;
+                }
+                cc = b;
+                if b - a < 2 {
+                    continue;
+                }
+                self.runs.push(Run {
+                    a: a as u16,
+                    b: b as u16,
+                    row: r as u16,
+                    chain: NONE,
+                    out_left: a == 0 || row[a - 1] == OUT,
+                    out_right: b >= gw || row[b] == OUT,
+                });
+            }
+        }
+        self.row_start.push(self.runs.len() as u32);
+    }
+
+    /// Links runs from the tip side down into chains, one piece per chain and row. A run that
+    /// several chains continue into (touching fingers below their separate caps) is divided
+    /// among them at the predicted boundaries, snapped to the luma valley between the fingers;
+    /// a bulge beside an established chain (a touching neighbour whose tip sits lower) starts a
+    /// chain of its own.
+    fn track(&mut self) {
+        self.chains.clear();
+        self.pieces.clear();
+        self.active.clear();
+        let nrows = self.row_start.len().saturating_sub(1);
+        let gw = self.grid.w;
+        for r in 0..nrows {
+            let (s, e) = (self.row_start[r] as usize, self.row_start[r + 1] as usize);
+            // Each active chain picks the run it overlaps most at its predicted position.
+            for &c in &self.active {
+                let ch = &mut self.chains[c as usize];
+                let (pa, pb) = (ch.last_a + ch.vel, ch.last_b + ch.vel);
+                ch.best_run = NONE;
+                let mut best = 0.0f32;
+                for k in s..e {
+                    let run = &self.runs[k];
+                    let ov = (run.b as f32).min(pb) - (run.a as f32).max(pa);
+                    if ov > best {
+                        best = ov;
+                        ch.best_run = k as u32;
+                    }
+                }
+            }
+            self.next_active.clear();
+            for k in s..e {
+                let run = self.runs[k];
+                self.group.clear();
+                let mut touched = false;
+                for &c in &self.active {
+                    let ch = &self.chains[c as usize];
+                    let (pa, pb) = (ch.last_a + ch.vel, ch.last_b + ch.vel);
+                    if (run.b as f32).min(pb) - (run.a as f32).max(pa) > 0.0 {
+                        touched = true;
+                    }
+                    if ch.best_run == k as u32 {
+                        self.group.push(c);
+                    }
+                }
+                if self.group.is_empty() {
+                    // Nothing continues into it: a new tip, unless it hangs below a chain that
+                    // continued elsewhere (a fork).
+                    let start = if touched { Start::Joint } else { Start::Tip };
+                    let id = self.new_chain(start, r, run.a as f32, run.b as f32, run);
+                    self.next_active.push(id);
+                    continue;
+                }
+                let chains = &self.chains;
+                self.group.sort_by(|&x, &y| {
+                    let cx = &chains[x as usize];
+                    let cy = &chains[y as usize];
+                    (cx.last_a + cx.last_b).total_cmp(&(cy.last_a + cy.last_b))
+                });
+                // Chains only a row or two old that run together are one ragged tip, not two
+                // fingers (touching caps meet only about half a width below their tops).
+                if self.group.len() >= 2 {
+                    let lim = (0.15 * run.width()).max(2.0);
+                    let mature = self
+                        .group
+                        .iter()
+                        .any(|&c| chains[c as usize].age as f32 >= lim);
+                    if mature {
+                        self.group.retain(|&c| chains[c as usize].age as f32 >= lim);
+                    } else if let Some(&oldest) =
+                        self.group.iter().min_by_key(|&&c| chains[c as usize].top)
+                    {
+                        self.group.clear();
+                        self.group.push(oldest);
+                    }
+                }
+                let lrow = r * gw..(r + 1) * gw;
+                let (mut cur_a, mut cur_b) = (run.a as f32, run.b as f32);
+                // A bulge on the outer side of an established chain, narrower than a finger:
+                // a touching finger's cap appearing beside it.
+                let first = self.chains[self.group[0] as usize];
+                let last = self.chains[self.group[self.group.len() - 1] as usize];
+                let pa = first.last_a + first.vel;
+                let pb = last.last_b + last.vel;
+                let bulge = |ch: &Chain, d: f32| {
+                    ch.established() && d > (0.4 * ch.wmax).max(2.0) && d <= 1.1 * ch.wmax
+                };
+                let spawn_left = bulge(&first, pa - cur_a);
+                let spawn_right = bulge(&last, cur_b - pb);
+                let left_cut = if spawn_left {
+                    snap_valley(
+                        &self.rot_luma[lrow.clone()],
+                        pa,
+                        0.25 * first.wmax,
+                        cur_a + 2.0,
+                        cur_b - 2.0,
+                    )
+                } else {
+                    cur_a
+                };
+                let right_cut = if spawn_right {
+                    snap_valley(
+                        &self.rot_luma[lrow.clone()],
+                        pb,
+                        0.25 * last.wmax,
+                        left_cut + 2.0,
+                        cur_b - 2.0,
+                    )
+                } else {
+                    cur_b
+                };
+                // Fingers side by side fill the run; a run much wider than they are is the palm,
+                // where they end.
+                let sum_w: f32 = self
+                    .group
+                    .iter()
+                    .map(|&c| self.chains[c as usize].width_scale())
+                    .sum();
+                if right_cut - left_cut > 1.25 * sum_w + 2.0 {
+                    let id = self.new_chain(Start::Joint, r, cur_a, cur_b, run);
+                    self.next_active.push(id);
+                    continue;
+                }
+                if spawn_left && left_cut - cur_a >= 2.0 {
+                    let id = self.new_chain(Start::Tip, r, cur_a, left_cut, run);
+                    self.next_active.push(id);
+                    cur_a = left_cut;
+                }
+                if spawn_right && cur_b - right_cut >= 2.0 {
+                    let id = self.new_chain(Start::Tip, r, right_cut, cur_b, run);
+                    self.next_active.push(id);
+                    cur_b = right_cut;
+                }
+                let mut left = cur_a;
+                for gi in 0..self.group.len() {
+                    let c = self.group[gi];
+                    let right = if gi + 1 < self.group.len() {
+                        let ca = self.chains[c as usize];
+                        let cb = self.chains[self.group[gi + 1] as usize];
+                        let mid = 0.5 * (ca.last_b + ca.vel + cb.last_a + cb.vel);
+                        let rad = 0.3 * ca.wmax.min(cb.wmax);
+                        snap_valley(
+                            &self.rot_luma[lrow.clone()],
+                            mid,
+                            rad,
+                            left + 1.0,
+                            cur_b - 1.0,
+                        )
+                    } else {
+                        cur_b
+                    };
+                    if right > left {
+                        self.extend_chain(c, r, left, right, run);
+                        self.next_active.push(c);
+                    }
+                    left = right;
+                }
+            }
+            std::mem::swap(&mut self.active, &mut self.next_active);
+        }
+        // Group piece indices by chain (pieces are in row order, so each group is too).
+        for ch in self.chains.iter_mut() {
+            ch.nruns = 0;
+        }
+        for p in &self.pieces {
+            if let Some(ch) = self.chains.get_mut(p.chain as usize) {
+                ch.nruns += 1;
+            }
+        }
+        let mut acc = 0u32;
+        for ch in self.chains.iter_mut() {
+            ch.first = acc;
+            acc += ch.nruns;
+            ch.nruns = 0;
+        }
+        self.chain_runs.clear();
+        self.chain_runs.resize(acc as usize, 0);
+        for (k, p) in self.pieces.iter().enumerate() {
+            if let Some(ch) = self.chains.get_mut(p.chain as usize) {
+                self.chain_runs[(ch.first + ch.nruns) as usize] = k as u32;
+                ch.nruns += 1;
+            }
+        }
+    }
+
+    fn new_chain(&mut self, start: Start, r: usize, a: f32, b: f32, run: Run) -> u32 {
+        let id = self.chains.len() as u32;
+        self.chains.push(Chain {
+            start,
+            top: r as u16,
+            bottom: r as u16,
+            last_a: a,
+            last_b: b,
+            vel: 0.0,
+            wmax: b - a,
+            age: 0,
+            first: 0,
+            nruns: 0,
+            best_run: NONE,
+        });
+        self.push_piece(id, r, a, b, run);
+        id
+    }
+
+    fn extend_chain(&mut self, c: u32, r: usize, a: f32, b: f32, run: Run) {
+        let Some(ch) = self.chains.get_mut(c as usize) else {
+            return;
+        };
+        let shift = 0.5 * ((a + b) - (ch.last_a + ch.last_b));
+        ch.vel = (0.7 * ch.vel + 0.3 * shift).clamp(-1.5, 1.5);
+        ch.last_a = a;
+        ch.last_b = b;
+        ch.bottom = r as u16;
+        ch.age = ch.age.saturating_add(1);
+        if !ch.established() {
+            ch.wmax = ch.wmax.max(b - a);
+        }
+        self.push_piece(c, r, a, b, run);
+    }
+
+    fn push_piece(&mut self, c: u32, r: usize, a: f32, b: f32, run: Run) {
+        let (ia, ib) = (a.round() as u16, b.round() as u16);
+        self.pieces.push(Run {
+            a: ia,
+            b: ib.max(ia + 1),
+            row: r as u16,
+            chain: c,
+            out_left: run.out_left && ia <= run.a,
+            out_right: run.out_right && ib >= run.b,
+        });
+    }
+
+    /// Finger candidates from the chains: width, centre line, tip, cuts.
+    fn candidates(&mut self) {
+        self.cands.clear();
+        let gw = self.grid.w;
+        for (ci, ch) in self.chains.iter().enumerate() {
+            if ch.start != Start::Tip || ch.nruns < 2 {
+                continue;
+            }
+            let ids = &self.chain_runs[ch.first as usize..(ch.first + ch.nruns) as usize];
+            let n = ids.len();
+            self.widths.clear();
+            self.widths
+                .extend(ids.iter().map(|&k| self.pieces[k as usize].width()));
+            // Width by fixed point: the median over the rows between half a width and two
+            // widths below the tip (past the rounded cap, before the palm).
+            let mut w = self.widths[..n.min(6)].iter().copied().fold(0.0, f32::max);
+            for _ in 0..5 {
+                let lo = ((0.5 * w) as usize).min(n - 1);
+                let hi = ((2.0 * w).ceil() as usize).clamp(lo + 1, n);
+                w = median_of(&self.widths[lo..hi], &mut self.sort_buf);
+            }
+            if w < 2.0 {
+                continue;
+            }
+            // The finger ends where it widens for good (the palm) or is squeezed out (its
+            // neighbours took the run where they joined).
+            let lo = ((0.5 * w) as usize).min(n - 1);
+            let mut end = n;
+            let off = |v: f32| v > 1.45 * w || v < 0.55 * w;
+            for i in lo..n.saturating_sub(1) {
+                if off(self.widths[i]) && off(self.widths[i + 1]) {
+                    end = i;
+                    break;
+                }
+            }
+            let end = end.max(lo + 1).min(n);
+            let wm = median_of(&self.widths[lo..end], &mut self.sort_buf);
+            // Centre line over the finger's distal part (fingers may bend further down).
+            let fit_end = end.min(lo + (4.0 * wm) as usize + 1);
+            let (mut sn, mut sr, mut su, mut srr, mut sru) = (0f32, 0f32, 0f32, 0f32, 0f32);
+            for &k in &ids[lo..fit_end] {
+                let p = self.pieces[k as usize];
+                if p.out_left || p.out_right {
+                    continue;
+                }
+                let (r, u) = (p.row as f32 + 0.5, p.centre());
+                sn += 1.0;
+                sr += r;
+                su += u;
+                srr += r * r;
+                sru += r * u;
+            }
+            let top_piece = self.pieces[ids[0] as usize];
+            let (slope, icpt) = if sn >= 3.0 && (sn * srr - sr * sr).abs() > 1e-3 {
+                let b = ((sn * sru - sr * su) / (sn * srr - sr * sr)).clamp(-1.5, 1.5);
+                (b, (su - b * sr) / sn)
+            } else if sn > 0.0 {
+                (0.0, su / sn)
+            } else {
+                (0.0, top_piece.centre())
+            };
+            let cosv = 1.0 / (1.0 + slope * slope).sqrt();
+            let width = wm * cosv;
+            let top = ch.top as f32;
+            let tip_u = icpt + slope * top;
+            // Finger-shaped: nearly constant width and a straight centre line below the cap.
+            let steady_end = end.min(lo + (3.0 * wm) as usize + 1);
+            let steady = self.widths[lo..steady_end]
+                .iter()
+                .filter(|&&v| v >= 0.7 * wm && v <= 1.35 * wm)
+                .count() as f32
+                / (steady_end - lo) as f32;
+            let mut sq = 0.0;
+            for &k in &ids[lo..fit_end] {
+                let p = self.pieces[k as usize];
+                let d = p.centre() - (icpt + slope * (p.row as f32 + 0.5));
+                sq += d * d;
+            }
+            let rms = (sq / (fit_end - lo).max(1) as f32).sqrt();
+            let shaped = steady >= 0.7 && rms <= 0.2 * wm + 0.75;
+            // Cut at the tip: the sample just above the top piece is outside the frame.
+            let mut cut = ch.top == 0;
+            if ch.top > 0 {
+                let row = (ch.top as usize - 1) * gw;
+                let a = (top_piece.a as usize).saturating_sub(1);
+                let b = (top_piece.b as usize + 1).min(gw);
+                cut = self.rot[row + a..row + b].contains(&OUT);
+            }
+            let pad_rows = PAD_LENGTH_W * width;
+            let (mut side_left, mut side_right) = (false, false);
+            for &k in &ids[..end] {
+                let p = self.pieces[k as usize];
+                if (p.row - ch.top) as f32 > pad_rows {
+                    break;
+                }
+                side_left |= p.out_left;
+                side_right |= p.out_right;
+            }
+            let length = end as f32 / cosv;
+            // Does the finger leave the frame at its lower end?
+            let lastp = self.pieces[ids[end - 1] as usize];
+            let exits = end == n
+                && (lastp.out_left || lastp.out_right || {
+                    let rb = lastp.row as usize + 1;
+                    rb >= self.grid.h || {
+                        let row = rb * gw;
+                        self.rot[row + lastp.a as usize..row + lastp.b as usize].contains(&OUT)
+                    }
+                });
+            let long_enough =
+                length >= MIN_FINGER_LENGTH_W * width || ((exits || cut) && length >= 0.6 * width);
+            // A rounded tip starts narrower than the finger, unless the frame cut it.
+            let capped = cut || top_piece.width() <= 0.9 * wm;
+            let long_enough = long_enough && shaped && capped;
+            self.cands.push(Cand {
+                chain: ci as u32,
+                rows: end as u16,
+                tip_u,
+                tip_r: top,
+                slope,
+                width,
+                length,
+                cut,
+                cut_width: top_piece.width() * cosv,
+                side_left,
+                side_right,
+                multiplicity: 1,
+                thumb: false,
+                keep: long_enough,
+            });
+        }
+        // Fingers pressed together form one strip: split it at the shadow lines between them.
+        let ncand = self.cands.len();
+        for i in 0..ncand {
+            if self.cands[i].keep {
+                self.split_fused(i);
+            }
+        }
+        // Widths relative to the typical finger: too thin is noise, 2-4x is touching fingers.
+        self.widths.clear();
+        self.widths
+            .extend(self.cands.iter().filter(|c| c.keep).map(|c| c.width));
+        if self.widths.is_empty() {
+            return;
+        }
+        let wref = median_of(&self.widths, &mut self.sort_buf);
+        for c in self.cands.iter_mut().filter(|c| c.keep) {
+            if c.width < 0.45 * wref {
+                c.keep = false;
+            } else if c.width > 1.6 * wref {
+                let k = (c.width / wref).round().clamp(1.0, 4.0);
+                c.multiplicity = k as u8;
+            }
+        }
+        self.mark_thumb();
+    }
+
+    /// Looks for fingers pressed together inside candidate `ci`: the luma profile across the
+    /// strip, averaged over its upper rows in coordinates relative to the strip's edges (so the
+    /// lines between fingers add up even when the strip tapers), with clear interior valleys.
+    /// Each sub-strip becomes a candidate with its own tip, found in the mask.
+    fn split_fused(&mut self, ci: usize) {
+        const NB: usize = 48;
+        let c = self.cands[ci];
+        let Some(ch) = self.chains.get(c.chain as usize) else {
+            return;
+        };
+        let ids = &self.chain_runs[ch.first as usize..(ch.first + ch.nruns) as usize];
+        let gw = self.grid.w;
+        let lo = (0.5 * c.width) as usize;
+        let hi = (c.rows as usize).min(lo + (0.8 * c.width).max(6.0) as usize);
+        if hi <= lo + 3 || c.width < 6.0 {
+            return;
+        }
+        let mut sum = [0f32; NB];
+        let mut cnt = [0f32; NB];
+        let (mut sa, mut sb, mut sr, mut nr) = (0f32, 0f32, 0f32, 0f32);
+        for &k in &ids[lo..hi] {
+            let p = self.pieces[k as usize];
+            let (a, b) = (p.a as usize, (p.b as usize).min(gw));
+            if b <= a + 4 {
+                continue;
+            }
+            let row = &self.rot_luma[p.row as usize * gw..(p.row as usize + 1) * gw];
+            for (u, &l) in row.iter().enumerate().take(b).skip(a) {
+                let t = ((u - a) as f32 + 0.5) / (b - a) as f32;
+                let bin = ((t * NB as f32) as usize).min(NB - 1);
+                sum[bin] += l as f32;
+                cnt[bin] += 1.0;
+            }
+            sa += p.a as f32;
+            sb += p.b as f32;
+            sr += p.row as f32;
+            nr += 1.0;
+        }
+        if nr < 3.0 {
+            return;
+        }
+        let mut prof = [0f32; NB];
+        for i in 0..NB {
+            prof[i] = if cnt[i] > 0.0 { sum[i] / cnt[i] } else { 0.0 };
+        }
+        // Light smoothing (the bins are finer than the low-res pixels on narrow strips).
+        let mut sm = [0f32; NB];
+        for i in 0..NB {
+            let a = prof[i.saturating_sub(1)];
+            let b = prof[(i + 1).min(NB - 1)];
+            sm[i] = 0.25 * a + 0.5 * prof[i] + 0.25 * b;
+        }
+        let mean = sm.iter().sum::<f32>() / NB as f32;
+        // Interior minima, deep against the brightest points on both sides within a third
+        // of a finger (a strip of k fingers: NB / k bins each; at most four).
+        let reach = NB / 10;
+        let mut cuts = [0f32; 4];
+        let mut ncuts = 0;
+        let mut i = NB / 8;
+        while i < NB - NB / 8 {
+            let v = sm[i];
+            let l = sm[i.saturating_sub(reach)..i]
+                .iter()
+                .copied()
+                .fold(0.0, f32::max);
+            let r = sm[i + 1..(i + 1 + reach).min(NB)]
+                .iter()
+                .copied()
+                .fold(0.0, f32::max);
+            let local_min = sm[i - 1] >= v && sm[i + 1] > v;
+            if local_min && l.min(r) - v >= (0.05 * mean).max(3.0) && ncuts < 4 {
+                cuts[ncuts] = (i as f32 + 0.5) / NB as f32;
+                ncuts += 1;
+                i += reach;
+                continue;
+            }
+            i += 1;
+        }
+        if ncuts == 0 {
+            return;
+        }
+        // Plausible pieces: similar widths.
+        let k = ncuts + 1;
+        let mut edges = [0f32; 6];
+        edges[1..=ncuts].copy_from_slice(&cuts[..ncuts]);
+        edges[k] = 1.0;
+        for j in 0..k {
+            let share = edges[j + 1] - edges[j];
+            if share < 0.45 / k as f32 || share > 1.8 / k as f32 {
+                return;
+            }
+        }
+        // Boundaries in grid columns: along the strip's mean edges, following its slope.
+        let (ma, mb, mr) = (sa / nr, sb / nr, sr / nr);
+        let cosv = 1.0 / (1.0 + c.slope * c.slope).sqrt();
+        let at = |t: f32, r: f32| ma + t * (mb - ma) + c.slope * (r - mr);
+        for j in 0..k {
+            let (t0, t1) = (edges[j], edges[j + 1]);
+            // Tip: the first row from the top where the sub-strip holds hand pixels.
+            let mut tip_r = c.tip_r;
+            let top = ch.top as usize;
+            for r in top..(ch.bottom as usize + 1).min(self.grid.h) {
+                let rf = r as f32 + 0.5;
+                let (ua, ub) = (
+                    at(t0, rf).max(0.0) as usize,
+                    (at(t1, rf).max(0.0) as usize).min(gw),
+                );
+                if ua < ub && self.rot[r * gw + ua..r * gw + ub].contains(&HAND) {
+                    tip_r = r as f32;
+                    break;
+                }
+            }
+            let tm = 0.5 * (t0 + t1);
+            let sub = Cand {
+                tip_u: at(tm, tip_r),
+                tip_r,
+                width: (t1 - t0) * (mb - ma) * cosv,
+                length: c.length - (tip_r - c.tip_r) / cosv,
+                cut_width: c.cut_width.min((t1 - t0) * (mb - ma)),
+                side_left: c.side_left && j == 0,
+                side_right: c.side_right && j + 1 == k,
+                ..c
+            };
+            if j == 0 {
+                self.cands[ci] = sub;
+            } else {
+                self.cands.push(sub);
+            }
+        }
+    }
+
+    /// The thumb, when extended: an end digit, clearly lower than the others and angled away.
+    fn mark_thumb(&mut self) {
+        let kept = self.cands.iter().filter(|c| c.keep).count();
+        if kept < 3 {
+            return;
+        }
+        self.widths.clear();
+        self.widths
+            .extend(self.cands.iter().filter(|c| c.keep).map(|c| c.tip_r));
+        self.widths.sort_by(|a, b| a.total_cmp(b));
+        let med_tip = self.widths[self.widths.len() / 2];
+        self.widths.clear();
+        self.widths
+            .extend(self.cands.iter().filter(|c| c.keep).map(|c| c.slope));
+        self.widths.sort_by(|a, b| a.total_cmp(b));
+        let med_slope = self.widths[self.widths.len() / 2];
+        let (mut first, mut last) = (usize::MAX, usize::MAX);
+        for (i, c) in self.cands.iter().enumerate().filter(|(_, c)| c.keep) {
+            if first == usize::MAX || c.tip_u < self.cands[first].tip_u {
+                first = i;
+            }
+            if last == usize::MAX || c.tip_u > self.cands[last].tip_u {
+                last = i;
+            }
+        }
+        for (end, sign) in [(first, -1.0f32), (last, 1.0)] {
+            let Some(c) = self.cands.get(end) else {
+                continue;
+            };
+            // Angled away from the hand: its base lies toward the hand centre, so the slope
+            // du/dr points inward (sign opposite to the side it is on).
+            let lower = c.tip_r - med_tip > 1.2 * c.width;
+            let away = -sign * (c.slope - med_slope) > 0.45;
+            if lower && away {
+                self.cands[end].thumb = true;
+                break;
+            }
+        }
+    }
+
+    /// Mean axis angle (radians, clockwise from up) of the fingers found, weighted by length.
+    fn mean_finger_angle(&self, angle: f32) -> Option<f32> {
+        let (mut sw, mut sa) = (0f32, 0f32);
+        for c in self.cands.iter().filter(|c| c.keep && !c.thumb) {
+            let wgt = c.length.min(4.0 * c.width) * c.multiplicity as f32;
+            sa += wgt * (angle - c.slope.atan());
+            sw += wgt;
+        }
+        (sw > 0.0).then(|| sa / sw)
+    }
+
+    /// Converts the kept candidates to fingers in full-resolution coordinates.
+    fn emit(&mut self, mask: &HandMask, config: &Config, out: &mut HandGeometry) {
+        let f = mask.factor.max(1) as f32;
+        let (fw, fh) = (mask.width as f32, mask.height as f32);
+        let g = self.grid;
+        // Reference width: fingers not cut at the side.
+        self.widths.clear();
+        self.widths.extend(
+            self.cands
+                .iter()
+                .filter(|c| c.keep && !c.thumb && !c.side_left && !c.side_right)
+                .map(|c| c.width / c.multiplicity as f32),
+        );
+        self.widths.sort_by(|a, b| a.total_cmp(b));
+        let wref = self.widths.get(self.widths.len() / 2).copied();
+        let pad_scale = config.framing.print_fraction_of_finger / 0.2;
+        self.order.clear();
+        self.order
+            .extend((0..self.cands.len()).filter(|&i| self.cands[i].keep));
+        let cands = &self.cands;
+        self.order
+            .sort_by(|&a, &b| cands[a].tip_u.total_cmp(&cands[b].tip_u));
+        // Highest visible tip among uncut fingers, for extrapolating cut ones.
+        for &ci in &self.order {
+            let c = self.cands[ci];
+            let k = c.multiplicity.max(1) as usize;
+            let sub_w = c.width / k as f32;
+            for j in 0..k {
+                let mut width = sub_w;
+                // Grid coordinates of this finger's tip: touching fingers side by side.
+                let off = (j as f32 + 0.5 - k as f32 / 2.0) * sub_w
+                    / (1.0 / (1.0 + c.slope * c.slope).sqrt());
+                let mut tu = c.tip_u + off;
+                let mut tr = c.tip_r;
+                // Direction toward the tip, in the grid and in the image.
+                let nrm = (1.0 + c.slope * c.slope).sqrt();
+                let (du, dr) = (-c.slope / nrm, -1.0 / nrm);
+                // Cut at the side: the true width is the typical one; the centre lies outward.
+                if k == 1 && (c.side_left || c.side_right) {
+                    if let Some(wr) = wref {
+                        if wr > width * 1.05 {
+                            let shift = 0.5 * (wr - width) * nrm;
+                            tu += if c.side_left { -shift } else { shift };
+                            width = wr;
+                        }
+                    }
+                }
+                // Cut at the tip: how much of the rounded cap is missing.
+                if c.cut {
+                    let rad = 0.5 * width;
+                    let visible = (c.cut_width / k as f32).min(width);
+                    let missing = if visible < 0.95 * width {
+                        rad - (rad * rad - 0.25 * visible * visible).max(0.0).sqrt()
+                    } else {
+                        rad
+                    };
+                    tu += du * missing;
+                    tr += dr * missing;
+                }
+                let tip_low = g.to_image(tu, tr);
+                let dir = [du * g.eu[0] + dr * g.ed[0], du * g.eu[1] + dr * g.ed[1]];
+                let pad_len = PAD_LENGTH_W * width * pad_scale;
+                let inside = pad_inside_fraction(tip_low, dir, width, pad_len, fw, fh);
+                let bbox = pad_box(tip_low, dir, width, pad_len, f, fw * f, fh * f);
+                out.fingers.push(Finger {
+                    tip: [tip_low[0] * f, tip_low[1] * f],
+                    direction: dir,
+                    width_px: width * f,
+                    length_px: c.length * f,
+                    print_box: bbox,
+                    inside_fraction: inside,
+                    counted: inside >= config.framing.min_inside_to_count,
+                    name: if c.thumb {
+                        FingerName::Thumb
+                    } else {
+                        FingerName::Unknown
+                    },
+                    tip_cut: c.cut,
+                });
+            }
+        }
+        self.finger_mask(mask, out);
+        self.hand_side(config, out);
+    }
+
+    /// Marks mask pixels that belong to finger chains.
+    fn finger_mask(&mut self, mask: &HandMask, out: &mut HandGeometry) {
+        let g = self.grid;
+        self.rot_chain.clear();
+        self.rot_chain.resize(g.w * g.h, NONE);
+        for c in self.cands.iter().filter(|c| c.keep) {
+            let Some(ch) = self.chains.get(c.chain as usize) else {
+                continue;
+            };
+            let ids = &self.chain_runs[ch.first as usize..(ch.first + ch.nruns) as usize];
+            for &k in ids.iter().take(c.rows as usize) {
+                let p = self.pieces[k as usize];
+                let row = p.row as usize * g.w;
+                let (a, b) = (p.a as usize, (p.b as usize).min(g.w));
+                if a < b {
+                    self.rot_chain[row + a..row + b].fill(c.chain);
+                }
+            }
+        }
+        let (w, h) = (mask.width as usize, mask.height as usize);
+        for y in 0..h {
+            for x in 0..w {
+                let i = y * w + x;
+                if mask.mask[i] == 0 {
+                    continue;
+                }
+                let (u, r) = g.to_grid([x as f32 + 0.5, y as f32 + 0.5]);
+                if u < 0.0 || r < 0.0 {
+                    continue;
+                }
+                let (cu, cr) = (u as usize, r as usize);
+                if cu < g.w && cr < g.h && self.rot_chain[cr * g.w + cu] != NONE {
+                    out.finger_mask[i] = 1;
+                }
+            }
+        }
+    }
+
+    /// Left or right from the fingertip profile (little finger lowest) or a visible thumb.
+    fn hand_side(&self, config: &Config, out: &mut HandGeometry) {
+        let counted: usize = out
+            .fingers
+            .iter()
+            .filter(|f| f.counted && f.name != FingerName::Thumb)
+            .count();
+        if counted < 3 {
+            return;
+        }
+        let g = self.grid;
+        // Tip heights along the hand axis (larger = further toward the tips), in widths.
+        let up = [-g.ed[0], -g.ed[1]];
+        let across = g.eu;
+        let (mut first, mut last) = (None::<&Finger>, None::<&Finger>);
+        let (mut hmax, mut hmax_inner) = (f32::MIN, f32::MIN);
+        let mut sum_w = 0.0;
+        let mut n = 0.0;
+        let mut thumb_u = None;
+        let proj = |f: &Finger, e: [f32; 2]| f.tip[0] * e[0] + f.tip[1] * e[1];
+        for fi in out.fingers.iter() {
+            if fi.name == FingerName::Thumb {
+                thumb_u = Some(proj(fi, across));
+                continue;
+            }
+            if !fi.counted {
+                continue;
+            }
+            if first.is_none_or(|a| proj(fi, across) < proj(a, across)) {
+                first = Some(fi);
+            }
+            if last.is_none_or(|a| proj(fi, across) > proj(a, across)) {
+                last = Some(fi);
+            }
+            sum_w += fi.width_px;
+            n += 1.0;
+        }
+        let (Some(first), Some(last)) = (first, last) else {
+            return;
+        };
+        let wmean = sum_w / n;
+        for fi in out
+            .fingers
+            .iter()
+            .filter(|f| f.counted && f.name != FingerName::Thumb)
+        {
+            let hgt = proj(fi, up);
+            hmax = hmax.max(hgt);
+            if !std::ptr::eq(fi, first) && !std::ptr::eq(fi, last) {
+                hmax_inner = hmax_inner.max(hgt);
+            }
+        }
+        // Positive: the left end (in the rotated frame) is higher, so the little finger is on
+        // the right: a left palm seen unmirrored.
+        let d = (proj(first, up) - proj(last, up)) / wmean.max(1e-3);
+        let mut conf = (d.abs() / 0.6).clamp(0.0, 1.0);
+        if hmax_inner < hmax - 0.1 * wmean {
+            // The highest tip is an end finger: the middle finger should be highest.
+            conf *= 0.5;
+        }
+        let mut left = d > 0.0;
+        if let Some(tu) = thumb_u {
+            // A visible thumb settles it: on the left of the fingers for a left palm.
+            left = tu < proj(first, across);
+            conf = conf.max(0.9);
+        }
+        if config.mirrored {
+            left = !left;
+        }
+        if conf < 0.3 {
+            return;
+        }
+        out.hand = if left { Hand::Left } else { Hand::Right };
+        out.hand_confidence = conf;
+        // Names from the thumb side when all four fingers are there.
+        if counted == 4 {
+            let names = [
+                FingerName::Index,
+                FingerName::Middle,
+                FingerName::Ring,
+                FingerName::Little,
+            ];
+            let thumb_on_left = left != config.mirrored;
+            let mut k = 0;
+            let len = out.fingers.len();
+            for idx in 0..len {
+                let i = if thumb_on_left { idx } else { len - 1 - idx };
+                let fi = &mut out.fingers[i];
+                if fi.counted && fi.name != FingerName::Thumb && k < 4 {
+                    fi.name = names[k];
+                    k += 1;
+                }
+            }
+        }
+    }
+}
+
+/// Share of the pad (a strip of `width` and `len` from the tip along `-dir`, with a rounded
+/// cap) inside a frame of `fw` x `fh` (all in the same units).
+fn pad_inside_fraction(
+    tip: [f32; 2],
+    dir: [f32; 2],
+    width: f32,
+    len: f32,
+    fw: f32,
+    fh: f32,
+) -> f32 {
+    const NS: usize = 16;
+    const NQ: usize = 9;
+    let perp = [-dir[1], dir[0]];
+    let rad = 0.5 * width;
+    let (mut total, mut inside) = (0u32, 0u32);
+    for i in 0..NS {
+        let s = (i as f32 + 0.5) / NS as f32 * len;
+        for j in 0..NQ {
+            let q = ((j as f32 + 0.5) / NQ as f32 - 0.5) * width;
+            if s < rad && (rad - s).powi(2) + q * q > rad * rad {
+                continue;
+            }
+            total += 1;
+            let x = tip[0] - s * dir[0] + q * perp[0];
+            let y = tip[1] - s * dir[1] + q * perp[1];
+            if x >= 0.0 && y >= 0.0 && x < fw && y < fh {
+                inside += 1;
+            }
+        }
+    }
+    if total == 0 {
+        0.0
+    } else {
+        inside as f32 / total as f32
+    }
+}
+
+/// Full-resolution box around the pad, clamped to the `fw` x `fh` frame.
+fn pad_box(tip: [f32; 2], dir: [f32; 2], width: f32, len: f32, f: f32, fw: f32, fh: f32) -> Rect {
+    let perp = [-dir[1], dir[0]];
+    let rad = 0.5 * width;
+    let base = [tip[0] - len * dir[0], tip[1] - len * dir[1]];
+    let pts = [
+        [tip[0] + rad * perp[0], tip[1] + rad * perp[1]],
+        [tip[0] - rad * perp[0], tip[1] - rad * perp[1]],
+        [base[0] + rad * perp[0], base[1] + rad * perp[1]],
+        [base[0] - rad * perp[0], base[1] - rad * perp[1]],
+    ];
+    let (mut x0, mut y0, mut x1, mut y1) = (f32::MAX, f32::MAX, f32::MIN, f32::MIN);
+    for p in pts {
+        x0 = x0.min(p[0] * f);
+        y0 = y0.min(p[1] * f);
+        x1 = x1.max(p[0] * f);
+        y1 = y1.max(p[1] * f);
+    }
+    let x0 = x0.floor().clamp(0.0, fw);
+    let y0 = y0.floor().clamp(0.0, fh);
+    let x1 = x1.ceil().clamp(0.0, fw);
+    let y1 = y1.ceil().clamp(0.0, fh);
+    Rect {
+        x: x0 as u32,
+        y: y0 as u32,
+        width: (x1 - x0).max(0.0) as u32,
+        height: (y1 - y0).max(0.0) as u32,
+    }
+}
+
+/// The finger axis from the structure tensor of the mask boundary, radians clockwise from up.
+/// The long sides of the fingers (and the forearm, parallel to them) dominate the boundary.
+fn mask_axis(mask: &[u8], w: usize, h: usize) -> f32 {
+    let (mut jxx, mut jyy, mut jxy) = (0f64, 0f64, 0f64);
+    for y in 1..h.saturating_sub(1) {
+        let (ra, rb, rc) = (
+            &mask[(y - 1) * w..y * w],
+            &mask[y * w..(y + 1) * w],
+            &mask[(y + 1) * w..(y + 2) * w],
+        );
+        for x in 1..w - 1 {
+            let gx = (ra[x + 1] as i32 + 2 * rb[x + 1] as i32 + rc[x + 1] as i32)
+                - (ra[x - 1] as i32 + 2 * rb[x - 1] as i32 + rc[x - 1] as i32);
+            let gy = (rc[x - 1] as i32 + 2 * rc[x] as i32 + rc[x + 1] as i32)
+                - (ra[x - 1] as i32 + 2 * ra[x] as i32 + ra[x + 1] as i32);
+            if gx == 0 && gy == 0 {
+                continue;
+            }
+            jxx += (gx * gx) as f64;
+            jyy += (gy * gy) as f64;
+            jxy += (gx * gy) as f64;
+        }
+    }
+    if jxx + jyy <= 0.0 {
+        return 0.0;
+    }
+    let phi = 0.5 * (2.0 * jxy).atan2(jxx - jyy);
+    phi as f32
+}
+
+/// Median of `v` (0 when empty), sorting a copy in `buf`.
+fn median_of(v: &[f32], buf: &mut Vec<f32>) -> f32 {
+    buf.clear();
+    buf.extend_from_slice(v);
+    if buf.is_empty() {
+        return 0.0;
+    }
+    buf.sort_by(|a, b| a.total_cmp(b));
+    buf[buf.len() / 2]
+}
+
+/// The darkest point of the luma row within `rad` of `x` (bounded by [lo, hi]) when it is a
+/// clear valley, else `x` itself: where two touching fingers meet.
+fn snap_valley(lum: &[u8], x: f32, rad: f32, lo: f32, hi: f32) -> f32 {
+    let x = x.clamp(lo, hi.max(lo));
+    let a = (x - rad).max(lo).max(1.0) as usize;
+    let b = ((x + rad).min(hi) as usize).min(lum.len().saturating_sub(2));
+    if b <= a {
+        return x.round();
+    }
+    let (mut best, mut at, mut top) = (f32::MAX, x.round() as usize, 0.0f32);
+    for i in a..=b {
+        let v = 0.25 * (lum[i - 1] as f32 + 2.0 * lum[i] as f32 + lum[i + 1] as f32);
+        if v < best {
+            best = v;
+            at = i;
+        }
+        top = top.max(v);
+    }
+    if top - best >= 4.0 {
+        at as f32
+    } else {
+        x.round()
     }
 }

@@ -3,9 +3,12 @@
 #![forbid(unsafe_op_in_unsafe_fn)]
 
 pub mod analyzer;
+#[cfg(feature = "capi")]
+pub mod capi;
 pub mod config;
 pub mod distance;
 pub mod error;
+pub mod eval;
 pub mod exposure;
 pub mod fingers;
 pub mod focus;
@@ -22,4 +25,4 @@ pub use config::{Config, Hand};
 pub use error::{Error, Result};
 pub use frame::{FrameView, PixelFormat, Rect};
 pub use report::{FingerName, FingerReport, Language, Reason, ReasonCode, Report, Verdict};
-pub use session::Session;
+pub use session::{Capture, FingerCrop, Guidance, Session, SessionConfig};

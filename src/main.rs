@@ -1,6 +1,7 @@
-//! The `fingerqc` command-line tool.
+//! The `fingerqc` command-line tool: a thin shell over the library (see `src/cli/`).
 
-fn main() {
-    eprintln!("fingerqc: the CLI lands with the core issue");
-    std::process::exit(2);
+mod cli;
+
+fn main() -> std::process::ExitCode {
+    cli::run()
 }

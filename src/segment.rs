@@ -1,4 +1,21 @@
 //! Hand segmentation on the reduced-resolution image: which low-resolution pixels are hand.
+//!
+//! A fixed skin box fails on dark skin in dim light, on beige walls and wooden floors and under
+//! coloured light, so the colour model is fitted per frame and combined with two other cues:
+//!
+//! 1. **Colour, adapted per frame.** A loose chroma prior (skin has Cr above Cb under roughly
+//!    neutral light) and a centre-weighted spatial prior pick seed pixels; a weighted mode search
+//!    in (Cb, Cr) finds the skin cluster the hand belongs to and a Gaussian is fitted around it.
+//!    Pixels are classified by Mahalanobis distance to it, against a background Gaussian fitted to
+//!    the rest (a likelihood-ratio test), so a wall whose colour is close to skin but not the
+//!    same is pushed out. The fit is repeated once on the largest component found.
+//! 2. **Focus.** The camera focuses on the fingers; the background at capture distance is
+//!    defocused. The per-block maximum minus the block mean (both from full resolution, kept in
+//!    [`LowRes`]) is fine-texture energy that averaging hides; it weights the seed and breaks ties.
+//! 3. **Shape.** A 3x3 close and open smooth the boundary, holes are filled, and only large
+//!    components are kept (several: with the palm out of the frame each finger is its own blob).
+//!
+//! Gray frames (Cb = Cr = 128 everywhere) carry no colour; then luma and texture take its place.
 
 use crate::frame::LowRes;
 
@@ -26,11 +43,108 @@ pub struct HandMask {
     pub mask: Vec<u8>,
     /// Number of hand pixels.
     pub area: u32,
+    /// Mean (Cb, Cr) of the fitted skin colour model (diagnostics).
+    pub skin_mean: [f32; 2],
+    /// Whether the frame carried usable colour (false for gray frames).
+    pub colour: bool,
 }
+
+/// A 2-D Gaussian in (Cb, Cr): mean and inverse covariance, with the log-determinant.
+#[derive(Clone, Copy, Debug, Default)]
+struct Gauss2 {
+    m: [f32; 2],
+    /// Inverse covariance entries (a, b; b, c).
+    ia: f32,
+    ib: f32,
+    ic: f32,
+    log_det: f32,
+}
+
+impl Gauss2 {
+    /// From weighted sums; `min_var` regularises the covariance (chroma is quantised and a
+    /// uniform patch would otherwise give a singular model).
+    fn from_moments(s: &Moments, min_var: f32) -> Option<Gauss2> {
+        if s.w <= 0.0 {
+            return None;
+        }
+        let mx = s.x / s.w;
+        let my = s.y / s.w;
+        let vxx = (s.xx / s.w - mx * mx).max(0.0) + min_var;
+        let vyy = (s.yy / s.w - my * my).max(0.0) + min_var;
+        let vxy = s.xy / s.w - mx * my;
+        let det = vxx * vyy - vxy * vxy;
+        if det.is_nan() || det <= 1e-6 {
+            return None;
+        }
+        Some(Gauss2 {
+            m: [mx, my],
+            ia: vyy / det,
+            ib: -vxy / det,
+            ic: vxx / det,
+            log_det: det.ln(),
+        })
+    }
+
+    #[inline]
+    fn d2(&self, x: f32, y: f32) -> f32 {
+        let dx = x - self.m[0];
+        let dy = y - self.m[1];
+        self.ia * dx * dx + 2.0 * self.ib * dx * dy + self.ic * dy * dy
+    }
+}
+
+/// Weighted first and second moments of (x, y) samples.
+#[derive(Clone, Copy, Debug, Default)]
+struct Moments {
+    w: f32,
+    x: f32,
+    y: f32,
+    xx: f32,
+    xy: f32,
+    yy: f32,
+}
+
+impl Moments {
+    #[inline]
+    fn add(&mut self, x: f32, y: f32, w: f32) {
+        self.w += w;
+        self.x += w * x;
+        self.y += w * y;
+        self.xx += w * x * x;
+        self.xy += w * x * y;
+        self.yy += w * y * y;
+    }
+}
+
+/// Mahalanobis distance squared below which a pixel may be skin (about 3.5 sigma in 2-D).
+const SKIN_D2: f32 = 12.0;
+/// Smallest chroma variance of a fitted model (quantisation and JPEG noise).
+const MIN_CHROMA_VAR: f32 = 4.0;
+/// Most candidate skin colours compared per frame.
+const MAX_MODES: usize = 4;
+/// Components smaller than this share of the largest kept component are dropped.
+const MIN_COMPONENT_SHARE: f32 = 0.12;
 
 /// Segments the hand; owns its scratch buffers.
 #[derive(Debug, Default)]
-pub struct Segmenter {}
+pub struct Segmenter {
+    /// Spatial prior per column and per row (separable centre weighting).
+    wx: Vec<f32>,
+    wy: Vec<f32>,
+    /// Fine-texture energy per low-res pixel (block max - block mean, smoothed).
+    texture: Vec<u8>,
+    tmp: Vec<u8>,
+    tmp2: Vec<u8>,
+    labels: Vec<u32>,
+    comp_area: Vec<u32>,
+    comp_border: Vec<u8>,
+    comp_score: Vec<f32>,
+    /// Per-pixel vote for the skin colour.
+    seed: Vec<f32>,
+    /// Soft skin prior on a 64x64 chroma grid (filled once).
+    prior_lut: Vec<f32>,
+    lscratch: LabelScratch,
+}
 
 impl Segmenter {
     /// A segmenter with empty scratch.
@@ -40,18 +154,664 @@ impl Segmenter {
 
     /// Fills `out` with the hand mask of `low`.
     pub fn segment(&mut self, low: &LowRes, out: &mut HandMask) {
-        // Placeholder until the segmentation lands: loose fixed skin box in YCbCr.
+        let (w, h) = (low.width as usize, low.height as usize);
+        let n = w * h;
         out.width = low.width;
         out.height = low.height;
         out.factor = low.factor;
-        out.mask.resize(low.luma.len(), 0);
-        let mut area = 0;
-        for i in 0..low.luma.len() {
-            let (cb, cr) = (low.cb[i], low.cr[i]);
-            let skin = (77..=127).contains(&cb) && (133..=173).contains(&cr);
-            out.mask[i] = skin as u8;
-            area += skin as u32;
+        out.mask.clear();
+        out.mask.resize(n, 0);
+        out.area = 0;
+        out.skin_mean = [128.0, 128.0];
+        out.colour = false;
+        if n == 0 || low.luma.len() < n || low.cb.len() < n || low.cr.len() < n {
+            return;
         }
-        out.area = area;
+        self.prepare_priors(w, h);
+        self.texture_map(low, w, h);
+
+        // Is there colour at all? Gray frames have Cb = Cr = 128 everywhere.
+        let mut chroma_dev = 0u64;
+        for i in (0..n).step_by(7) {
+            chroma_dev += (low.cb[i] as i32 - 128).unsigned_abs() as u64
+                + (low.cr[i] as i32 - 128).unsigned_abs() as u64;
+        }
+        let colour = chroma_dev as f32 / (n.div_ceil(7)) as f32 > 1.5;
+        out.colour = colour;
+
+        if colour {
+            self.colour_mask(low, w, h, out);
+        } else {
+            self.gray_mask(low, w, h, out);
+        }
+        self.clean(w, h, &mut out.mask);
+        out.area = out.mask.iter().map(|&m| m as u32).sum();
+    }
+
+    fn prepare_priors(&mut self, w: usize, h: usize) {
+        // The hand sits near the centre; fingers in the upper half of a close-up. A broad
+        // Gaussian (sigma = 0.3 of the side) keeps the edges in play without letting a large
+        // skin-coloured floor at the border outvote the centre.
+        self.wx.resize(w, 0.0);
+        self.wy.resize(h, 0.0);
+        for (x, v) in self.wx.iter_mut().enumerate() {
+            let d = (x as f32 + 0.5) / w as f32 - 0.5;
+            *v = (-d * d / (2.0 * 0.3 * 0.3)).exp();
+        }
+        for (y, v) in self.wy.iter_mut().enumerate() {
+            let d = (y as f32 + 0.5) / h as f32 - 0.45;
+            *v = (-d * d / (2.0 * 0.3 * 0.3)).exp();
+        }
+    }
+
+    /// Block max minus block mean, box-smoothed 3x3: high where the full-resolution image has
+    /// fine detail (ridges, in-focus skin texture), low on a defocused background.
+    fn texture_map(&mut self, low: &LowRes, w: usize, h: usize) {
+        let n = w * h;
+        self.tmp.clear();
+        self.tmp.resize(n, 0);
+        if low.max.len() >= n && low.factor > 1 {
+            for ((t, &m), &l) in self.tmp.iter_mut().zip(&low.max[..n]).zip(&low.luma[..n]) {
+                *t = m.saturating_sub(l);
+            }
+        }
+        box3(&self.tmp, &mut self.tmp2, &mut self.texture, w, h);
+    }
+
+    fn colour_mask(&mut self, low: &LowRes, w: usize, h: usize, out: &mut HandMask) {
+        let n = w * h;
+        let (cb, cr) = (&low.cb[..n], &low.cr[..n]);
+        if self.prior_lut.len() != 64 * 64 {
+            // Once per segmenter: the soft skin prior on a 4-level chroma grid.
+            self.prior_lut.clear();
+            for b in 0..64u32 {
+                for r in 0..64u32 {
+                    self.prior_lut
+                        .push(skin_prior((b * 4 + 2) as u8, (r * 4 + 2) as u8));
+                }
+            }
+        }
+        // Every pixel's vote for the skin colour: centrality, texture (in-focus pixels are
+        // likelier hand; normalised by a high percentile so the cue weighs the same at any
+        // exposure) and the soft skin prior, so a large neutral or strongly coloured background
+        // does not capture the mode.
+        let tex_ref = percentile_u8(&self.texture, 0.9).max(2) as f32;
+        self.seed.clear();
+        self.seed.resize(n, 0.0);
+        for y in 0..h {
+            let wy = self.wy[y];
+            for x in 0..w {
+                let i = y * w + x;
+                let t = 1.0 + (self.texture[i] as f32 / tex_ref).min(2.0);
+                let p = self.prior_lut[(cb[i] as usize >> 2) * 64 + (cr[i] as usize >> 2)];
+                self.seed[i] = self.wx[x] * wy * t * p;
+            }
+        }
+        // 1. Candidate skin colours: peaks of the vote histogram in (Cb, Cr), each refined by
+        // mean shift. Several are kept because a wall or floor near skin colour can outvote
+        // the hand; the masks they give are compared below.
+        let mut hist = [[0f32; 32]; 32];
+        for y in (0..h).step_by(2) {
+            for x in (0..w).step_by(2) {
+                let i = y * w + x;
+                hist[(cb[i] >> 3) as usize][(cr[i] >> 3) as usize] += self.seed[i];
+            }
+        }
+        let mut peaks = [([0f32; 2], 0f32); MAX_MODES];
+        let mut npeaks = 0;
+        let hmax = hist.iter().flatten().copied().fold(0.0f32, f32::max);
+        for bi in 0..32 {
+            for ri in 0..32 {
+                let v = hist[bi][ri];
+                if v <= 0.05 * hmax {
+                    continue;
+                }
+                let mut is_max = true;
+                for db in -1i32..=1 {
+                    for dr in -1i32..=1 {
+                        let (nb, nr) = (bi as i32 + db, ri as i32 + dr);
+                        if (db, dr) != (0, 0) && (0..32).contains(&nb) && (0..32).contains(&nr) {
+                            let u = hist[nb as usize][nr as usize];
+                            // Ties broken by index so a plateau yields one peak.
+                            if u > v || (u == v && (nb, nr) < (bi as i32, ri as i32)) {
+                                is_max = false;
+                            }
+                        }
+                    }
+                }
+                if is_max {
+                    let c = [bi as f32 * 8.0 + 4.0, ri as f32 * 8.0 + 4.0];
+                    if npeaks < MAX_MODES {
+                        peaks[npeaks] = (c, v);
+                        npeaks += 1;
+                    } else if let Some(minp) = peaks.iter_mut().min_by(|a, b| a.1.total_cmp(&b.1)) {
+                        if minp.1 < v {
+                            *minp = (c, v);
+                        }
+                    }
+                }
+            }
+        }
+        let mut modes = [[0f32; 2]; MAX_MODES];
+        let mut nmodes = 0;
+        for &(start, _) in &peaks[..npeaks] {
+            let mut centre = start;
+            for radius in [14.0f32, 10.0, 8.0] {
+                let r2 = radius * radius;
+                let mut m = Moments::default();
+                for y in (0..h).step_by(3) {
+                    for x in (0..w).step_by(3) {
+                        let i = y * w + x;
+                        let (b, r) = (cb[i] as f32, cr[i] as f32);
+                        let d = (b - centre[0]).powi(2) + (r - centre[1]).powi(2);
+                        if d <= r2 {
+                            m.add(b, r, self.seed[i]);
+                        }
+                    }
+                }
+                if m.w > 1e-6 {
+                    centre = [m.x / m.w, m.y / m.w];
+                }
+            }
+            let dup = modes[..nmodes]
+                .iter()
+                .any(|m| (m[0] - centre[0]).powi(2) + (m[1] - centre[1]).powi(2) < 36.0);
+            if !dup {
+                modes[nmodes] = centre;
+                nmodes += 1;
+            }
+        }
+        if nmodes == 0 {
+            modes[0] = [110.0, 148.0];
+            nmodes = 1;
+        }
+        // 2. For each candidate: a Gaussian around the mode, and how much the mask it gives
+        // (judged on every second pixel) looks like a hand: skin-like colour, central, entering
+        // from the bottom rather than touching the top and sides like a wall or floor.
+        let mut best_score = f32::MIN;
+        let mut skin = Gauss2::default();
+        let mut back = None;
+        for &centre in &modes[..nmodes] {
+            let mut m = Moments::default();
+            let mut bg = Moments::default();
+            for y in (0..h).step_by(2) {
+                let wy = self.wy[y];
+                for x in (0..w).step_by(2) {
+                    let i = y * w + x;
+                    let (b, r) = (cb[i] as f32, cr[i] as f32);
+                    let d = (b - centre[0]).powi(2) + (r - centre[1]).powi(2);
+                    if d <= 100.0 {
+                        m.add(b, r, self.wx[x] * wy + 0.05);
+                    } else if d > 400.0 {
+                        bg.add(b, r, 1.0);
+                    }
+                }
+            }
+            let Some(g) = Gauss2::from_moments(&m, MIN_CHROMA_VAR) else {
+                continue;
+            };
+            let bgm = Gauss2::from_moments(&bg, 25.0);
+            let score = self.hand_likeness(cb, cr, &g, bgm.as_ref(), w, h)
+                * (0.2 + skin_prior(centre[0].round() as u8, centre[1].round() as u8));
+            if score > best_score {
+                best_score = score;
+                skin = g;
+                back = bgm;
+            }
+        }
+        if best_score == f32::MIN {
+            return;
+        }
+        classify(cb, cr, &skin, back.as_ref(), &mut out.mask);
+        self.clean(w, h, &mut out.mask);
+        // 3. Refit once on the chosen mask: the hand, rather than every skin-ish pixel.
+        let mut m = Moments::default();
+        let mut bg = Moments::default();
+        for i in 0..n {
+            if out.mask[i] != 0 {
+                m.add(cb[i] as f32, cr[i] as f32, 1.0);
+            } else {
+                bg.add(cb[i] as f32, cr[i] as f32, 1.0);
+            }
+        }
+        if m.w > 30.0 {
+            if let Some(g) = Gauss2::from_moments(&m, MIN_CHROMA_VAR) {
+                skin = g;
+            }
+            if bg.w > 30.0 {
+                back = Gauss2::from_moments(&bg, 25.0).or(back);
+            }
+        }
+        classify(cb, cr, &skin, back.as_ref(), &mut out.mask);
+        out.skin_mean = skin.m;
+    }
+
+    /// How much the mask a colour model gives looks like a hand in a capture frame, judged on
+    /// every second pixel: centre-weighted coverage, little contact with the top, left and right
+    /// borders (a hand enters from the bottom; a wall or floor touches the sides), and a
+    /// plausible area.
+    fn hand_likeness(
+        &self,
+        cb: &[u8],
+        cr: &[u8],
+        skin: &Gauss2,
+        back: Option<&Gauss2>,
+        w: usize,
+        h: usize,
+    ) -> f32 {
+        let is_skin = |i: usize| -> bool {
+            let (b, r) = (cb[i] as f32, cr[i] as f32);
+            let ds = skin.d2(b, r);
+            ds < SKIN_D2
+                && back.is_none_or(|bg| ds + skin.log_det <= bg.d2(b, r) + bg.log_det + 2.0)
+        };
+        let (mut inside, mut total, mut area, mut cells) = (0f32, 0f32, 0usize, 0usize);
+        for y in (0..h).step_by(2) {
+            let wy = self.wy[y];
+            for x in (0..w).step_by(2) {
+                let wgt = self.wx[x] * wy;
+                total += wgt;
+                cells += 1;
+                if is_skin(y * w + x) {
+                    inside += wgt;
+                    area += 1;
+                }
+            }
+        }
+        let (mut border, mut bcells) = (0usize, 0usize);
+        for x in (0..w).step_by(2) {
+            border += is_skin(x) as usize;
+            bcells += 1;
+        }
+        for y in (0..h).step_by(2) {
+            border += is_skin(y * w) as usize + is_skin(y * w + w - 1) as usize;
+            bcells += 2;
+        }
+        let bfrac = border as f32 / bcells.max(1) as f32;
+        let afrac = area as f32 / cells.max(1) as f32;
+        let area_ok = if (0.005..=0.8).contains(&afrac) {
+            1.0
+        } else {
+            0.3
+        };
+        (inside / total.max(1e-6)) * (1.0 - bfrac).powi(2) * area_ok
+    }
+
+    /// Gray frames: Otsu on luma decides whether the hand is the bright or dark class, the
+    /// centre-weighted majority picks the hand side.
+    fn gray_mask(&mut self, low: &LowRes, w: usize, h: usize, out: &mut HandMask) {
+        let n = w * h;
+        let luma = &low.luma[..n];
+        let mut hist = [0u32; 256];
+        for &l in luma {
+            hist[l as usize] += 1;
+        }
+        // A flat frame (lens cap, blank wall) has no hand in it.
+        let mean = luma.iter().map(|&l| l as f32).sum::<f32>() / n as f32;
+        let var = luma.iter().map(|&l| (l as f32 - mean).powi(2)).sum::<f32>() / n as f32;
+        if var < 16.0 {
+            return;
+        }
+        let t = otsu(&hist, n as u32);
+        // Which class dominates the centre?
+        let (mut above, mut below) = (0f32, 0f32);
+        for y in 0..h {
+            for x in 0..w {
+                let wgt = self.wx[x] * self.wy[y];
+                if luma[y * w + x] > t {
+                    above += wgt;
+                } else {
+                    below += wgt;
+                }
+            }
+        }
+        let bright = above >= below;
+        for (m, &l) in out.mask.iter_mut().zip(luma) {
+            *m = ((l > t) == bright) as u8;
+        }
+    }
+
+    /// Open, fill holes, keep the large components.
+    fn clean(&mut self, w: usize, h: usize, mask: &mut [u8]) {
+        // Open only: a close would fill the one-pixel gaps between fingers at low resolution;
+        // holes are filled below instead.
+        self.tmp2.clear();
+        self.tmp2.resize(w * h, 0);
+        morph3(mask, &mut self.tmp, &mut self.tmp2, w, h, false);
+        morph3(&self.tmp2, &mut self.tmp, mask, w, h, true);
+        self.fill_holes(w, h, mask);
+        self.keep_large(w, h, mask);
+    }
+
+    fn fill_holes(&mut self, w: usize, h: usize, mask: &mut [u8]) {
+        // Background components that do not touch the border are holes (glare, shadows).
+        let ncomp = label(mask, 0, w, h, false, &mut self.labels, &mut self.lscratch);
+        self.comp_border.clear();
+        self.comp_border.resize(ncomp as usize + 1, 0);
+        for x in 0..w {
+            mark(&self.labels, x, &mut self.comp_border);
+            mark(&self.labels, (h - 1) * w + x, &mut self.comp_border);
+        }
+        for y in 0..h {
+            mark(&self.labels, y * w, &mut self.comp_border);
+            mark(&self.labels, y * w + w - 1, &mut self.comp_border);
+        }
+        for (m, &l) in mask.iter_mut().zip(&self.labels) {
+            if l != 0 && self.comp_border.get(l as usize).copied() == Some(0) {
+                *m = 1;
+            }
+        }
+    }
+
+    fn keep_large(&mut self, w: usize, h: usize, mask: &mut [u8]) {
+        let ncomp = label(mask, 1, w, h, true, &mut self.labels, &mut self.lscratch) as usize;
+        if ncomp == 0 {
+            return;
+        }
+        self.comp_area.clear();
+        self.comp_area.resize(ncomp + 1, 0);
+        self.comp_score.clear();
+        self.comp_score.resize(ncomp + 1, 0.0);
+        for y in 0..h {
+            for x in 0..w {
+                let l = self.labels[y * w + x] as usize;
+                if l != 0 {
+                    self.comp_area[l] += 1;
+                    self.comp_score[l] += self.wx[x] * self.wy[y];
+                }
+            }
+        }
+        // The hand component: most centre-weighted area.
+        let best = self.comp_score.iter().copied().fold(0.0f32, f32::max);
+        let best_area = (1..=ncomp)
+            .filter(|&c| self.comp_score[c] >= best)
+            .map(|c| self.comp_area[c])
+            .max()
+            .unwrap_or(0);
+        let min_area = (best_area as f32 * MIN_COMPONENT_SHARE).max(4.0) as u32;
+        for (m, &l) in mask.iter_mut().zip(&self.labels) {
+            if *m != 0 {
+                let keep = self
+                    .comp_area
+                    .get(l as usize)
+                    .is_some_and(|&a| a >= min_area);
+                *m = keep as u8;
+            }
+        }
+    }
+}
+
+/// Soft prior that a chroma pair is skin under roughly neutral light: skin hue lies around
+/// 130 degrees from the +Cb axis (Cr up, Cb down: R > G > B), and near-neutral pixels (walls,
+/// paper) are down-weighted but not excluded (dark skin in dim light is close to neutral).
+#[inline]
+fn skin_prior(cb: u8, cr: u8) -> f32 {
+    let (x, y) = (cb as f32 - 128.0, cr as f32 - 128.0);
+    let sat = (x * x + y * y).sqrt();
+    let hue = y.atan2(x).to_degrees();
+    let dh = (hue - 132.0) / 22.0;
+    let w_sat = ((sat - 2.0) / 10.0).clamp(0.05, 1.0);
+    (-0.5 * dh * dh).exp() * w_sat
+}
+
+fn classify(cb: &[u8], cr: &[u8], skin: &Gauss2, back: Option<&Gauss2>, mask: &mut [u8]) {
+    for (i, m) in mask.iter_mut().enumerate() {
+        let (b, r) = (cb[i] as f32, cr[i] as f32);
+        let ds = skin.d2(b, r);
+        let mut is = ds < SKIN_D2;
+        if is {
+            if let Some(bg) = back {
+                // Likelihood ratio: skin only where the skin model explains the pixel better.
+                is = ds + skin.log_det <= bg.d2(b, r) + bg.log_det + 2.0;
+            }
+        }
+        *m = is as u8;
+    }
+}
+
+#[inline]
+fn mark(labels: &[u32], i: usize, border: &mut [u8]) {
+    if let Some(&l) = labels.get(i) {
+        if let Some(b) = border.get_mut(l as usize) {
+            *b = 1;
+        }
+    }
+}
+
+/// Scratch for [`label`].
+#[derive(Debug, Default)]
+struct LabelScratch {
+    /// Runs as (row, start, end).
+    runs: Vec<(u32, u32, u32)>,
+    /// Union-find parent of each run, then its compact label.
+    parent: Vec<u32>,
+}
+
+fn find(parent: &mut [u32], mut i: u32) -> u32 {
+    while parent[i as usize] != i {
+        let p = parent[parent[i as usize] as usize];
+        parent[i as usize] = p;
+        i = p;
+    }
+    i
+}
+
+/// Labels connected components of pixels equal to `value` (8- or 4-connectivity) into `labels`
+/// (0 = not `value`, else 1..=count), returning the count. Works on runs with union-find: a few
+/// operations per run rather than per pixel.
+fn label(
+    mask: &[u8],
+    value: u8,
+    w: usize,
+    h: usize,
+    eight: bool,
+    labels: &mut Vec<u32>,
+    s: &mut LabelScratch,
+) -> u32 {
+    let n = w * h;
+    labels.clear();
+    labels.resize(n, 0);
+    s.runs.clear();
+    s.parent.clear();
+    let e = eight as u32;
+    let (mut prev_start, mut prev_end) = (0usize, 0usize);
+    for y in 0..h {
+        let row = &mask[y * w..(y + 1) * w];
+        let cur_start = s.runs.len();
+        let mut x = 0;
+        let mut j = prev_start;
+        while x < w {
+            if row[x] != value {
+                x += 1;
+                continue;
+            }
+            let a = x;
+            while x < w && row[x] == value {
+                x += 1;
+            }
+            let (a, b) = (a as u32, x as u32);
+            let id = s.runs.len() as u32;
+            s.runs.push((y as u32, a, b));
+            s.parent.push(id);
+            // Runs of the previous row that touch this one (sorted, so walk forward).
+            while j < prev_end && s.runs[j].2 + e <= a {
+                j += 1;
+            }
+            let mut k = j;
+            while k < prev_end && s.runs[k].1 < b + e {
+                let (ra, rb) = (find(&mut s.parent, id), find(&mut s.parent, k as u32));
+                if ra != rb {
+                    let (lo, hi) = (ra.min(rb), ra.max(rb));
+                    s.parent[hi as usize] = lo;
+                }
+                k += 1;
+            }
+        }
+        prev_start = cur_start;
+        prev_end = s.runs.len();
+    }
+    // Point every run at its root, then give roots compact labels in order (a root has the
+    // smallest index of its component, so it is labelled before its members are read).
+    for i in 0..s.runs.len() {
+        let r = find(&mut s.parent, i as u32);
+        s.parent[i] = r;
+    }
+    const LABELLED: u32 = 1 << 31;
+    let mut next = 0u32;
+    for i in 0..s.runs.len() {
+        let r = s.parent[i] as usize;
+        let lab = if r == i {
+            next += 1;
+            s.parent[i] = next | LABELLED;
+            next
+        } else {
+            s.parent[r] & !LABELLED
+        };
+        let (y, a, b) = s.runs[i];
+        labels[y as usize * w + a as usize..y as usize * w + b as usize].fill(lab);
+    }
+    next
+}
+
+/// 3x3 box mean of `src` into `dst` (edges replicate), via `tmp`.
+fn box3(src: &[u8], tmp: &mut Vec<u8>, dst: &mut Vec<u8>, w: usize, h: usize) {
+    let n = w * h;
+    tmp.clear();
+    tmp.resize(n, 0);
+    dst.clear();
+    dst.resize(n, 0);
+    if w == 0 || h == 0 {
+        return;
+    }
+    for y in 0..h {
+        let s = &src[y * w..(y + 1) * w];
+        let d = &mut tmp[y * w..(y + 1) * w];
+        for x in 0..w {
+            let a = s[x.saturating_sub(1)] as u32;
+            let b = s[x] as u32;
+            let c = s[(x + 1).min(w - 1)] as u32;
+            d[x] = ((a + b + c + 1) / 3) as u8;
+        }
+    }
+    for y in 0..h {
+        let (ya, yc) = (y.saturating_sub(1), (y + 1).min(h - 1));
+        for x in 0..w {
+            let s = tmp[ya * w + x] as u32 + tmp[y * w + x] as u32 + tmp[yc * w + x] as u32;
+            dst[y * w + x] = ((s + 1) / 3) as u8;
+        }
+    }
+}
+
+/// 3x3 max (`max` = true, dilation) or min (erosion) of a 0/1 mask `src` into `dst`; `tmp`
+/// is scratch. Edges replicate, so a hand entering from the frame edge is not eaten away there.
+fn morph3(src: &[u8], tmp: &mut Vec<u8>, dst: &mut [u8], w: usize, h: usize, max: bool) {
+    if max {
+        morph3_op(src, tmp, dst, w, h, |a, b| a | b);
+    } else {
+        morph3_op(src, tmp, dst, w, h, |a, b| a & b);
+    }
+}
+
+/// Separable 3x3 morphology with a bytewise `op` (OR dilates, AND erodes a 0/1 mask), written
+/// as slice zips so the compiler vectorises it.
+fn morph3_op(
+    src: &[u8],
+    tmp: &mut Vec<u8>,
+    dst: &mut [u8],
+    w: usize,
+    h: usize,
+    op: impl Fn(u8, u8) -> u8 + Copy,
+) {
+    let n = w * h;
+    tmp.clear();
+    tmp.resize(n, 0);
+    if w == 0 || h == 0 {
+        return;
+    }
+    for (s, d) in src.chunks_exact(w).zip(tmp.chunks_exact_mut(w)) {
+        if w == 1 {
+            d[0] = s[0];
+            continue;
+        }
+        d[0] = op(s[0], s[1]);
+        d[w - 1] = op(s[w - 2], s[w - 1]);
+        for (((o, &a), &b), &c) in d[1..w - 1]
+            .iter_mut()
+            .zip(&s[..w - 2])
+            .zip(&s[1..w - 1])
+            .zip(&s[2..])
+        {
+            *o = op(op(a, b), c);
+        }
+    }
+    for y in 0..h {
+        let (ya, yc) = (y.saturating_sub(1), (y + 1).min(h - 1));
+        let (ra, rb, rc) = (
+            &tmp[ya * w..(ya + 1) * w],
+            &tmp[y * w..(y + 1) * w],
+            &tmp[yc * w..(yc + 1) * w],
+        );
+        for (((o, &a), &b), &c) in dst[y * w..(y + 1) * w].iter_mut().zip(ra).zip(rb).zip(rc) {
+            *o = op(op(a, b), c);
+        }
+    }
+}
+
+fn percentile_u8(v: &[u8], q: f32) -> u8 {
+    let mut hist = [0u32; 256];
+    for &x in v {
+        hist[x as usize] += 1;
+    }
+    let target = (v.len() as f32 * q) as u32;
+    let mut acc = 0;
+    for (i, &c) in hist.iter().enumerate() {
+        acc += c;
+        if acc > target {
+            return i as u8;
+        }
+    }
+    255
+}
+
+/// Otsu's threshold of a 256-bin histogram.
+fn otsu(hist: &[u32; 256], n: u32) -> u8 {
+    let total: f64 = hist
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| i as f64 * c as f64)
+        .sum();
+    let (mut sum_b, mut w_b) = (0f64, 0f64);
+    let (mut best, mut best_t) = (0f64, 128u8);
+    for (t, &c) in hist.iter().enumerate() {
+        w_b += c as f64;
+        if w_b == 0.0 {
+            continue;
+        }
+        let w_f = n as f64 - w_b;
+        if w_f <= 0.0 {
+            break;
+        }
+        sum_b += t as f64 * c as f64;
+        let m_b = sum_b / w_b;
+        let m_f = (total - sum_b) / w_f;
+        let between = w_b * w_f * (m_b - m_f) * (m_b - m_f);
+        if between > best {
+            best = between;
+            best_t = t as u8;
+        }
+    }
+    best_t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn work_factor_targets_400() {
+        assert_eq!(work_factor(1280, 720), 4);
+        assert_eq!(work_factor(1920, 1080), 6);
+        assert_eq!(work_factor(100, 100), 1);
+        assert_eq!(work_factor(416, 416), 1);
     }
 }
