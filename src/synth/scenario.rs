@@ -1,6 +1,6 @@
 //! The scenario mix: which problems a random scene has, and every parameter drawn for it.
 //!
-//! About 30% of scenes are clean; the rest have one problem (30% of them a second one) drawn
+//! About 35% of scenes are drawn clean; the rest have one problem (30% of them a second one) drawn
 //! uniformly from thirteen: too far, too close, defocus, motion, too dark, too bright, glare,
 //! wrong hand, too few fingers, too many fingers (thumb out), no hand (empty scene, fist, or the
 //! hand slid out of frame), a fingertip cut by the frame edge, and low ridge contrast. Values
@@ -17,7 +17,7 @@ use crate::config::Hand;
 use crate::report::ReasonCode;
 
 /// Share of clean scenes.
-const P_CLEAN: f32 = 0.30;
+const P_CLEAN: f32 = 0.35;
 /// Share of problem scenes with a second problem.
 const P_SECOND: f32 = 0.30;
 /// Share of problem values drawn near their threshold.
@@ -59,7 +59,7 @@ const PROBLEMS: [Problem; 13] = [
 /// Relative frequency of each problem, evened out for the incidental ones (e.g. too_far comes
 /// with many thumb-out scenes; too_few with too_close ones).
 const WEIGHTS: [f32; 13] = [
-    0.8, 1.2, 0.9, 0.9, 1.0, 1.1, 1.2, 1.1, 0.8, 1.1, 1.0, 1.0, 1.4,
+    0.8, 1.2, 0.9, 0.9, 1.0, 1.1, 1.2, 1.3, 0.8, 1.1, 1.3, 1.0, 1.4,
 ];
 
 impl Problem {
@@ -486,19 +486,13 @@ pub fn random_spec(seed: u64, width: u32, height: u32) -> SceneSpec {
     } else {
         r.range(-30.0, 30.0)
     };
-    if r.chance(0.08) {
-        // Mirrored preview of a right hand: looks like a left hand.
-        hs.side = Hand::Right;
-        hs.mirrored = true;
-    }
+    // A front camera's mirrored preview: the left hand then looks like a right hand, and an
+    // analyzer told `mirrored` must still call it left.
+    hs.mirrored = r.chance(0.08);
     if has(Problem::WrongHand) {
-        if r.chance(0.7) {
-            hs.side = Hand::Right;
-            hs.mirrored = false;
-        } else {
-            hs.side = Hand::Left;
-            hs.mirrored = true;
-        }
+        hs.side = Hand::Right;
+        // A mirrored right hand looks like a left one: only the flag tells them apart.
+        hs.mirrored = r.chance(0.3);
     }
     if has(Problem::TooFew) {
         let n = 1 + r.below(3);
