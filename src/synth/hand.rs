@@ -36,6 +36,9 @@ pub(crate) struct Digit {
     pub pattern: RidgePattern,
     /// sin and cos of the pattern angle, hoisted out of the pixel loop.
     pub pattern_sc: (f32, f32),
+    /// Hoisted constants of `hw`: [c0, 1/c0, u at the distal crease, u at the proximal one,
+    /// 1/(c0 - ud), 1/(ud - up), 1/up].
+    pub hw_k: [f32; 7],
 }
 
 impl Digit {
@@ -44,22 +47,34 @@ impl Digit {
     pub(crate) fn hw(&self, u: f32) -> f32 {
         // Tapers from the base to the start of the tip cap, where it meets the cap's radius,
         // with the fleshy pads between the flexion creases bulging a little.
-        let c0 = (self.len - self.cap).max(1.0);
-        let t = (u / c0).clamp(0.0, 1.0);
+        let [_, inv_c0, ud, up, i1, i2, i3] = self.hw_k;
+        let t = (u * inv_c0).clamp(0.0, 1.0);
         let taper = self.hw_base + (self.hw_tip - self.hw_base) * t;
-        let (ud, up) = (self.len - self.dip, self.len - self.pip);
-        let seg = |a: f32, b: f32| {
-            let q = ((u - a) / (b - a).max(0.5)).clamp(0.0, 1.0);
-            4.0 * q * (1.0 - q)
-        };
-        let bulge = if u > ud {
-            0.025 * seg(ud, c0)
+        let (a, inv, amp) = if u > ud {
+            (ud, i1, 0.025)
         } else if u > up {
-            0.03 * seg(up, ud)
+            (up, i2, 0.03)
         } else {
-            0.02 * seg(0.0, up)
+            (0.0, i3, 0.02)
         };
-        taper * (1.0 + bulge)
+        let q = ((u - a) * inv).clamp(0.0, 1.0);
+        taper * (1.0 + amp * 4.0 * q * (1.0 - q))
+    }
+
+    /// Fills the hoisted constants; call after any change of the shape fields.
+    pub(crate) fn prepare(&mut self) {
+        let c0 = (self.len - self.cap).max(1.0);
+        let ud = self.len - self.dip;
+        let up = self.len - self.pip;
+        self.hw_k = [
+            c0,
+            1.0 / c0,
+            ud,
+            up,
+            1.0 / (c0 - ud).max(0.5),
+            1.0 / (ud - up).max(0.5),
+            1.0 / up.max(0.5),
+        ];
     }
 
     /// (u along the axis from the base, v across toward +perp, normalised radius: < 1 inside).
@@ -292,6 +307,7 @@ impl HandModel {
                     pip: f.length_mm * 0.33 + f.length_mm * 0.36,
                     pattern: f.pattern.clone(),
                     pattern_sc: f.pattern.angle_deg.to_radians().sin_cos(),
+                    hw_k: [0.0; 7],
                 });
             } else {
                 // Folded down over the palm: the knuckle pokes just above the base line and the
@@ -312,6 +328,7 @@ impl HandModel {
                     pip: len * 0.7,
                     pattern: f.pattern.clone(),
                     pattern_sc: f.pattern.angle_deg.to_radians().sin_cos(),
+                    hw_k: [0.0; 7],
                 });
             }
         }
@@ -352,6 +369,7 @@ impl HandModel {
                     pip: t.length_mm,
                     pattern: t.pattern.clone(),
                     pattern_sc: t.pattern.angle_deg.to_radians().sin_cos(),
+                    hw_k: [0.0; 7],
                 }
             }
             ThumbPose::Extended => {
@@ -371,10 +389,14 @@ impl HandModel {
                     pip: t.length_mm,
                     pattern: t.pattern.clone(),
                     pattern_sc: t.pattern.angle_deg.to_radians().sin_cos(),
+                    hw_k: [0.0; 7],
                 }
             }
         };
         digits.push(thumb);
+        for d in digits.iter_mut() {
+            d.prepare();
+        }
         let creases = palm_creases(s, xl_top, xr_top, &h.palm_line_jitter);
         let apparent = apparent_side(h.side, h.mirrored);
         HandModel {

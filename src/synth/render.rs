@@ -598,8 +598,9 @@ fn draw_hand(spec: &SceneSpec, hs: &HandSpec, m: &HandModel, planes: &mut Planes
                     let qa = (bv - g.at[0]) / g.radius[0];
                     let qb = (b - g.at[1]) / g.radius[1];
                     let q = qa * qa + qb * qb;
-                    if q < 4.0 {
-                        let e = g.intensity * 255.0 * 2.2 * (-(q * q)).exp();
+                    if q < 9.0 {
+                        // A flat bright core and a soft halo around it.
+                        let e = g.intensity * 255.0 * (2.2 * (-(q * q)).exp() + 0.25 * (-q).exp());
                         for c in col.iter_mut() {
                             *c += e;
                         }
