@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Runs the webcam example in a real window under a virtual X server (Xvfb) and saves a
+# screenshot of it, to check by eye what a user sees.
+#
+#   scripts/webcam-screenshot.sh [OUT.png] [-- webcam args...]
+#
+# Default: docs/webcam.png from the generated sequence of seed 3, stopped two seconds after
+# the first capture so the finger crops are on screen. Installs its system packages first
+# (scripts/install-webcam-deps.sh --xvfb) unless SKIP_INSTALL=1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out="docs/webcam.png"
+if [ $# -gt 0 ] && [ "$1" != "--" ]; then out="$1"; shift; fi
+if [ "${1:-}" = "--" ]; then shift; fi
+if [ $# -gt 0 ]; then args=("$@"); else args=(--synth-sequence 3 --frames 96); fi
+
+if [ "${SKIP_INSTALL:-0}" != "1" ]; then bash scripts/install-webcam-deps.sh --xvfb >/dev/null; fi
+cargo build --release --features webcam --example webcam
+bin=target/release/examples/webcam
+mkdir -p "$(dirname "$out")"
+
+display=":$((90 + RANDOM % 100))"
+Xvfb "$display" -screen 0 1400x900x24 -nolisten tcp >/dev/null 2>&1 &
+xvfb=$!
+log=$(mktemp)
+app=""
+cleanup() {
+  if [ -n "$app" ]; then kill "$app" 2>/dev/null || true; fi
+  kill "$xvfb" 2>/dev/null || true
+  rm -f "$log"
+}
+trap cleanup EXIT
+for _ in $(seq 50); do
+  if xdpyinfo -display "$display" >/dev/null 2>&1; then break; fi
+  sleep 0.1
+done
+
+DISPLAY="$display" "$bin" "${args[@]}" 2>"$log" &
+app=$!
+# Wait for the replay to end (the window then holds its last frame), at most 10 minutes.
+for _ in $(seq 6000); do
+  if grep -q "replay ended" "$log"; then break; fi
+  if ! kill -0 "$app" 2>/dev/null; then cat "$log" >&2; echo "webcam exited early" >&2; exit 1; fi
+  sleep 0.1
+done
+sleep 0.5
+import -display "$display" -window root "$out"
+# Trim the empty screen around the window.
+convert "$out" -trim +repage "$out"
+cat "$log" >&2
+echo "screenshot: $out"
