@@ -256,3 +256,64 @@ pub fn config_of(sel: u8, extra: u16) -> Config {
     }
     c
 }
+
+/// RGB of a simple scene: dark background, a skin-coloured palm with four finger bars whose tips
+/// carry ridge-like stripes (period `period` px). Enough for the segmenter and finger finder to
+/// have something to find; the real generator is `fingerqc::synth`.
+pub fn scene(w: usize, h: usize, period: usize) -> Vec<[u8; 3]> {
+    let mut px = vec![[30u8, 32, 35]; w * h];
+    let skin = [200u8, 150, 120];
+    let finger_w = w / 10;
+    for (i, x0) in [w / 5, w * 7 / 20, w / 2, w * 13 / 20].iter().enumerate() {
+        let top = h / 8 + [h / 10, 0, h / 20, h / 6][i];
+        for y in top..h {
+            for x in *x0..(*x0 + finger_w).min(w) {
+                let stripe = ((x + y) / period.max(1)) % 2 == 0 && y < top + h / 5;
+                let mut c = skin;
+                if stripe {
+                    c = [170, 120, 95];
+                }
+                px[y * w + x] = c;
+            }
+        }
+    }
+    for y in h * 3 / 5..h {
+        for x in w / 6..w * 4 / 5 {
+            px[y * w + x] = skin;
+        }
+    }
+    px
+}
+
+/// The bytes of `rgb` in `format`, tightly packed (the `from_bytes` layout).
+pub fn encode(rgb: &[[u8; 3]], w: usize, h: usize, format: PixelFormat) -> Vec<u8> {
+    let y_of = |p: &[u8; 3]| fingerqc::frame::ycbcr601(p[0], p[1], p[2]);
+    match format {
+        PixelFormat::Gray8 => rgb.iter().map(|p| y_of(p).0).collect(),
+        PixelFormat::Rgb8 => rgb.iter().flatten().copied().collect(),
+        PixelFormat::Rgba8 => rgb.iter().flat_map(|p| [p[0], p[1], p[2], 255]).collect(),
+        PixelFormat::Bgra8 => rgb.iter().flat_map(|p| [p[2], p[1], p[0], 255]).collect(),
+        yuv => {
+            let mut out: Vec<u8> = rgb.iter().map(|p| y_of(p).0).collect();
+            let (cw, ch) = (w / 2, h / 2);
+            let mut u = Vec::new();
+            let mut v = Vec::new();
+            for cy in 0..ch {
+                for cx in 0..cw {
+                    let (_, cb, cr) = y_of(&rgb[(2 * cy) * w + 2 * cx]);
+                    u.push(cb);
+                    v.push(cr);
+                }
+            }
+            match yuv {
+                PixelFormat::I420 => {
+                    out.extend(&u);
+                    out.extend(&v);
+                }
+                PixelFormat::Nv12 => out.extend(u.iter().zip(&v).flat_map(|(&a, &b)| [a, b])),
+                _ => out.extend(u.iter().zip(&v).flat_map(|(&a, &b)| [b, a])),
+            }
+            out
+        }
+    }
+}
