@@ -564,7 +564,11 @@ fn draw(
             .ok()
             .and_then(|v| v.as_str().map(str::to_string))
             .unwrap_or_default();
-        let label = format!("{name} {}", f.quality);
+        let label = if f.name == fingerqc::FingerName::Unknown {
+            format!("q {}", f.quality)
+        } else {
+            format!("{name}  q {}", f.quality)
+        };
         let size = 17.0 * unit;
         let lw = text.width(&label, size);
         let ly = (y as f32 - size * 1.3).max(banner_h as f32 + 2.0);
