@@ -352,8 +352,8 @@ impl HandModel {
         let a = t.angle_deg.to_radians();
         let thumb = match t.pose {
             ThumbPose::Folded => {
-                // Lies across the lower palm, from the thenar toward the ring finger's base.
-                let base = [xl_top + 4.0 * s, -68.0 * s];
+                // Lies across the palm from the thenar, its tip below the ring finger's base.
+                let base = [xl_top + 2.0 * s, -60.0 * s];
                 Digit {
                     name: FingerName::Thumb,
                     extended: false,

@@ -210,6 +210,11 @@ fn base_hand(r: &mut Rng) -> HandSpec {
         },
         ridge_period_mm: r.range(0.43, 0.52),
         palm_line_jitter: std::array::from_fn(|_| 2.0 * r.normal()),
+        nail_rim_mm: if r.chance(0.25) {
+            r.range(0.6, 2.0)
+        } else {
+            0.0
+        },
     }
 }
 
