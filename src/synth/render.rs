@@ -408,8 +408,8 @@ fn draw_hand(spec: &SceneSpec, hs: &HandSpec, m: &HandModel, planes: &mut Planes
             // Blood under the skin: redness varies slowly across the hand.
             let hue = [1.0 + 0.02 * cn, 1.0 - 0.015 * cn, 1.0 - 0.03 * cn];
             // Contact shadow from the neighbouring digit.
-            let ao = if second_gap.is_finite() {
-                1.0 - 0.38 * (-(second_gap.max(0.0)) / 0.7).exp()
+            let ao = if second_gap < 5.0 {
+                1.0 - 0.38 * (-(second_gap.max(0.0)) * (1.0 / 0.7)).exp()
             } else {
                 1.0
             };
@@ -502,12 +502,11 @@ fn draw_hand(spec: &SceneSpec, hs: &HandSpec, m: &HandModel, planes: &mut Planes
                 // joint, and the palmar digital crease at the base.
                 let bend = 0.8 * dv * dv;
                 let mut crease = 1.0;
-                if !d.curled {
+                let (c1, c3, c5) = (b - d.dip - bend, b - d.pip - bend, bu - 1.5 + bend);
+                let near_crease = c1 > -3.0 && c1 < 3.0 || c3 > -5.0 && c3 < 3.0 || c5 < 4.0;
+                if !d.curled && near_crease {
                     // Each crease: fine dark lines in a broader soft fold, with the skin just
                     // above it catching a little more light.
-                    let c1 = b - d.dip - bend;
-                    let c3 = b - d.pip - bend;
-                    let c5 = bu - 1.5 + bend;
                     crease = line(c1, 0.17, 0.05)
                         * line(c1 - 0.7, 0.1, 0.04)
                         * line(c1 - 0.3, 0.08, 0.9)
@@ -668,7 +667,8 @@ fn draw_hand(spec: &SceneSpec, hs: &HandSpec, m: &HandModel, planes: &mut Planes
 /// `c` mm from its centre line.
 #[inline]
 fn line(c: f32, depth: f32, var: f32) -> f32 {
-    let q = c * c / var;
+    // `var` is always a literal: the reciprocal folds to a constant after inlining.
+    let q = c * c * (1.0 / var);
     if q > 9.0 {
         1.0
     } else {
