@@ -126,19 +126,46 @@ struct Chain {
     start: Start,
     top: u16,
     bottom: u16,
-    last_a: u16,
-    last_b: u16,
-    /// The chain ended by merging into a wider one (its finger joins the palm).
-    merged: bool,
-    /// Index of this chain's first run in the per-chain run list.
+    /// Extent of the last piece.
+    last_a: f32,
+    last_b: f32,
+    /// Drift of the centre per row (smoothed): where the next piece is expected.
+    vel: f32,
+    /// Widest piece while the rounded cap grows: the finger's width scale.
+    wmax: f32,
+    /// Rows since the tip.
+    age: u16,
+    /// Index of this chain's first piece in the per-chain piece list.
     first: u32,
     nruns: u32,
+    /// The run this chain continues into in the row being linked.
+    best_run: u32,
+}
+
+impl Chain {
+    /// The width this chain should have in the next row: its finger width once past the cap,
+    /// the growing cap's width (plus growth) before.
+    fn width_scale(&self) -> f32 {
+        if self.established() {
+            self.wmax
+        } else {
+            // A rounded cap widens fast in its first rows.
+            2.0 * (self.last_b - self.last_a) + 4.0
+        }
+    }
+
+    /// Past its rounded cap: the width is known.
+    fn established(&self) -> bool {
+        self.wmax >= 3.0 && self.age as f32 >= 0.7 * self.wmax
+    }
 }
 
 /// A finger candidate in grid coordinates.
 #[derive(Clone, Copy, Debug, Default)]
 struct Cand {
     chain: u32,
+    /// Rows of the chain that are finger (from the tip down to where it widens).
+    rows: u16,
     /// Tip in grid coordinates (u across, r down).
     tip_u: f32,
     tip_r: f32,
@@ -198,16 +225,15 @@ pub struct FingerFinder {
     rot_chain: Vec<u32>,
     runs: Vec<Run>,
     row_start: Vec<u32>,
-    runs2: Vec<Run>,
-    row_start2: Vec<u32>,
+    pieces: Vec<Run>,
+    group: Vec<u32>,
+    sort_buf: Vec<f32>,
     chains: Vec<Chain>,
     chain_runs: Vec<u32>,
     active: Vec<u32>,
     next_active: Vec<u32>,
-    overlaps: Vec<(u32, u32, u16)>,
     widths: Vec<f32>,
     cands: Vec<Cand>,
-    chain_finger: Vec<u8>,
     order: Vec<usize>,
 }
 
@@ -358,161 +384,172 @@ impl FingerFinder {
             }
         }
         self.row_start.push(self.runs.len() as u32);
-        self.split_runs_at_valleys();
     }
 
-    /// Splits wide runs at luma valleys: touching fingers leave a thin shadow between them.
-    fn split_runs_at_valleys(&mut self) {
-        // A typical single-finger width before fingers are known: the lower quartile of the run
-        // widths (rows across separate fingers are many). Only runs well above it are examined.
-        self.widths.clear();
-        self.widths.extend(self.runs.iter().map(|r| r.width()));
-        if self.widths.len() < 4 {
-            return;
-        }
-        self.widths.sort_by(|a, b| a.total_cmp(b));
-        let q = self.widths[self.widths.len() / 4].max(3.0);
-        let half = ((0.45 * q) as usize).max(2);
-        let gw = self.grid.w;
-        let nrows = self.row_start.len().saturating_sub(1);
-        self.runs2.clear();
-        self.row_start2.clear();
-        for r in 0..nrows {
-            self.row_start2.push(self.runs2.len() as u32);
-            let (s, e) = (self.row_start[r] as usize, self.row_start[r + 1] as usize);
-            let lum = &self.rot_luma[r * gw..(r + 1) * gw];
-            for k in s..e {
-                let run = self.runs[k];
-                if run.width() < 1.7 * q {
-                    self.runs2.push(run);
-                    continue;
-                }
-                let (a, b) = (run.a as usize, run.b as usize);
-                let mut last = a;
-                let mut x = a + half;
-                while x + half < b {
-                    let v = smooth(lum, x, a, b);
-                    let is_min = smooth(lum, x - 1, a, b) >= v && smooth(lum, x + 1, a, b) > v;
-                    if is_min {
-                        let left = (x - half..x)
-                            .map(|i| smooth(lum, i, a, b))
-                            .fold(0.0f32, f32::max);
-                        let right = (x + 1..=x + half)
-                            .map(|i| smooth(lum, i, a, b))
-                            .fold(0.0f32, f32::max);
-                        let rim = left.min(right);
-                        // Deep enough to be a shadow line, and both sides wide enough to be
-                        // fingers (shading across one finger makes shallow, wide dips).
-                        if rim - v >= (0.12 * rim).max(8.0)
-                            && x >= last + (0.7 * q) as usize
-                            && b >= x + (0.7 * q) as usize
-                        {
-                            self.runs2.push(Run {
-                                a: last as u16,
-                                b: x as u16,
-                                out_left: if last == a { run.out_left } else { false },
-                                out_right: false,
-                                ..run
-                            });
-                            last = x + 1;
-                            x += half;
-                            continue;
-                        }
-                    }
-                    x += 1;
-                }
-                if b >= last + 2 {
-                    self.runs2.push(Run {
-                        a: last as u16,
-                        out_left: if last == a { run.out_left } else { false },
-                        ..run
-                    });
-                }
-            }
-        }
-        self.row_start2.push(self.runs2.len() as u32);
-        std::mem::swap(&mut self.runs, &mut self.runs2);
-        std::mem::swap(&mut self.row_start, &mut self.row_start2);
-    }
-
-    /// Links runs from the tip side down into chains.
+    /// Links runs from the tip side down into chains, one piece per chain and row. A run that
+    /// several chains continue into (touching fingers below their separate caps) is divided
+    /// among them at the predicted boundaries, snapped to the luma valley between the fingers;
+    /// a bulge beside an established chain (a touching neighbour whose tip sits lower) starts a
+    /// chain of its own.
     fn track(&mut self) {
         self.chains.clear();
+        self.pieces.clear();
         self.active.clear();
         let nrows = self.row_start.len().saturating_sub(1);
+        let gw = self.grid.w;
         for r in 0..nrows {
             let (s, e) = (self.row_start[r] as usize, self.row_start[r + 1] as usize);
-            self.overlaps.clear();
-            for k in s..e {
-                let run = self.runs[k];
-                for &c in &self.active {
-                    let ch = &self.chains[c as usize];
-                    let ov = run.b.min(ch.last_b) as i32 - run.a.max(ch.last_a) as i32;
-                    if ov > 0 {
-                        self.overlaps.push((k as u32, c, ov as u16));
+            // Each active chain picks the run it overlaps most at its predicted position.
+            for &c in &self.active {
+                let ch = &mut self.chains[c as usize];
+                let (pa, pb) = (ch.last_a + ch.vel, ch.last_b + ch.vel);
+                ch.best_run = NONE;
+                let mut best = 0.0f32;
+                for k in s..e {
+                    let run = &self.runs[k];
+                    let ov = (run.b as f32).min(pb) - (run.a as f32).max(pa);
+                    if ov > best {
+                        best = ov;
+                        ch.best_run = k as u32;
                     }
                 }
             }
             self.next_active.clear();
-            // Merges first: a run touching two or more chains ends them (they joined the palm).
             for k in s..e {
-                let n = self.overlaps.iter().filter(|o| o.0 == k as u32).count();
-                if n >= 2 {
-                    for o in self.overlaps.iter().filter(|o| o.0 == k as u32) {
-                        if let Some(ch) = self.chains.get_mut(o.1 as usize) {
-                            ch.merged = true;
-                        }
+                let run = self.runs[k];
+                self.group.clear();
+                let mut touched = false;
+                for &c in &self.active {
+                    let ch = &self.chains[c as usize];
+                    let (pa, pb) = (ch.last_a + ch.vel, ch.last_b + ch.vel);
+                    if (run.b as f32).min(pb) - (run.a as f32).max(pa) > 0.0 {
+                        touched = true;
                     }
-                    let id = self.new_chain(Start::Joint, r, k);
-                    self.next_active.push(id);
+                    if ch.best_run == k as u32 {
+                        self.group.push(c);
+                    }
                 }
-            }
-            for k in s..e {
-                let mine = self.overlaps.iter().filter(|o| o.0 == k as u32).count();
-                if mine >= 2 {
-                    continue;
-                }
-                if mine == 0 {
-                    let id = self.new_chain(Start::Tip, r, k);
+                if self.group.is_empty() {
+                    // Nothing continues into it: a new tip, unless it hangs below a chain that
+                    // continued elsewhere (a fork).
+                    let start = if touched { Start::Joint } else { Start::Tip };
+                    let id = self.new_chain(start, r, run.a as f32, run.b as f32, run);
                     self.next_active.push(id);
                     continue;
                 }
-                let Some(&(_, c, ov)) = self.overlaps.iter().find(|o| o.0 == k as u32) else {
-                    continue;
+                let chains = &self.chains;
+                self.group.sort_by(|&x, &y| {
+                    let cx = &chains[x as usize];
+                    let cy = &chains[y as usize];
+                    (cx.last_a + cx.last_b).total_cmp(&(cy.last_a + cy.last_b))
+                });
+                // Chains only a row or two old that run together are one ragged tip, not two
+                // fingers (touching caps meet only about half a width below their tops).
+                if self.group.len() >= 2 {
+                    let lim = (0.15 * run.width()).max(2.0);
+                    let mature = self
+                        .group
+                        .iter()
+                        .any(|&c| chains[c as usize].age as f32 >= lim);
+                    if mature {
+                        self.group.retain(|&c| chains[c as usize].age as f32 >= lim);
+                    } else if let Some(&oldest) =
+                        self.group.iter().min_by_key(|&&c| chains[c as usize].top)
+                    {
+                        self.group.clear();
+                        self.group.push(oldest);
+                    }
+                }
+                let lrow = r * gw..(r + 1) * gw;
+                let (mut cur_a, mut cur_b) = (run.a as f32, run.b as f32);
+                // A bulge on the outer side of an established chain, narrower than a finger:
+                // a touching finger's cap appearing beside it.
+                let first = self.chains[self.group[0] as usize];
+                let last = self.chains[self.group[self.group.len() - 1] as usize];
+                let pa = first.last_a + first.vel;
+                let pb = last.last_b + last.vel;
+                let bulge = |ch: &Chain, d: f32| {
+                    ch.established() && d > (0.4 * ch.wmax).max(2.0) && d <= 1.1 * ch.wmax
                 };
-                // A chain forking downward continues along its largest overlap.
-                let best = self
-                    .overlaps
-                    .iter()
-                    .filter(|o| o.1 == c)
-                    .map(|o| o.2)
-                    .max()
-                    .unwrap_or(0);
-                let merged = self.chains[c as usize].merged;
-                let taken = self.next_active.contains(&c);
-                if !merged && !taken && ov >= best {
-                    let run = &mut self.runs[k];
-                    run.chain = c;
-                    let (a, b) = (run.a, run.b);
-                    let ch = &mut self.chains[c as usize];
-                    ch.bottom = r as u16;
-                    ch.last_a = a;
-                    ch.last_b = b;
-                    self.next_active.push(c);
+                let spawn_left = bulge(&first, pa - cur_a);
+                let spawn_right = bulge(&last, cur_b - pb);
+                let left_cut = if spawn_left {
+                    snap_valley(
+                        &self.rot_luma[lrow.clone()],
+                        pa,
+                        0.25 * first.wmax,
+                        cur_a + 2.0,
+                        cur_b - 2.0,
+                    )
                 } else {
-                    let id = self.new_chain(Start::Joint, r, k);
+                    cur_a
+                };
+                let right_cut = if spawn_right {
+                    snap_valley(
+                        &self.rot_luma[lrow.clone()],
+                        pb,
+                        0.25 * last.wmax,
+                        left_cut + 2.0,
+                        cur_b - 2.0,
+                    )
+                } else {
+                    cur_b
+                };
+                // Fingers side by side fill the run; a run much wider than they are is the palm,
+                // where they end.
+                let sum_w: f32 = self
+                    .group
+                    .iter()
+                    .map(|&c| self.chains[c as usize].width_scale())
+                    .sum();
+                if right_cut - left_cut > 1.25 * sum_w + 2.0 {
+                    let id = self.new_chain(Start::Joint, r, cur_a, cur_b, run);
                     self.next_active.push(id);
+                    continue;
+                }
+                if spawn_left && left_cut - cur_a >= 2.0 {
+                    let id = self.new_chain(Start::Tip, r, cur_a, left_cut, run);
+                    self.next_active.push(id);
+                    cur_a = left_cut;
+                }
+                if spawn_right && cur_b - right_cut >= 2.0 {
+                    let id = self.new_chain(Start::Tip, r, right_cut, cur_b, run);
+                    self.next_active.push(id);
+                    cur_b = right_cut;
+                }
+                let mut left = cur_a;
+                for gi in 0..self.group.len() {
+                    let c = self.group[gi];
+                    let right = if gi + 1 < self.group.len() {
+                        let ca = self.chains[c as usize];
+                        let cb = self.chains[self.group[gi + 1] as usize];
+                        let mid = 0.5 * (ca.last_b + ca.vel + cb.last_a + cb.vel);
+                        let rad = 0.3 * ca.wmax.min(cb.wmax);
+                        snap_valley(
+                            &self.rot_luma[lrow.clone()],
+                            mid,
+                            rad,
+                            left + 1.0,
+                            cur_b - 1.0,
+                        )
+                    } else {
+                        cur_b
+                    };
+                    if right > left {
+                        self.extend_chain(c, r, left, right, run);
+                        self.next_active.push(c);
+                    }
+                    left = right;
                 }
             }
             std::mem::swap(&mut self.active, &mut self.next_active);
         }
-        // Group run indices by chain (runs are in row order, so each group is too).
-        let nc = self.chains.len();
+        // Group piece indices by chain (pieces are in row order, so each group is too).
         for ch in self.chains.iter_mut() {
             ch.nruns = 0;
         }
-        for run in &self.runs {
-            if let Some(ch) = self.chains.get_mut(run.chain as usize) {
+        for p in &self.pieces {
+            if let Some(ch) = self.chains.get_mut(p.chain as usize) {
                 ch.nruns += 1;
             }
         }
@@ -524,30 +561,59 @@ impl FingerFinder {
         }
         self.chain_runs.clear();
         self.chain_runs.resize(acc as usize, 0);
-        for (k, run) in self.runs.iter().enumerate() {
-            if (run.chain as usize) < nc {
-                let ch = &mut self.chains[run.chain as usize];
+        for (k, p) in self.pieces.iter().enumerate() {
+            if let Some(ch) = self.chains.get_mut(p.chain as usize) {
                 self.chain_runs[(ch.first + ch.nruns) as usize] = k as u32;
                 ch.nruns += 1;
             }
         }
     }
 
-    fn new_chain(&mut self, start: Start, r: usize, k: usize) -> u32 {
+    fn new_chain(&mut self, start: Start, r: usize, a: f32, b: f32, run: Run) -> u32 {
         let id = self.chains.len() as u32;
-        let run = &mut self.runs[k];
-        run.chain = id;
         self.chains.push(Chain {
             start,
             top: r as u16,
             bottom: r as u16,
-            last_a: run.a,
-            last_b: run.b,
-            merged: false,
+            last_a: a,
+            last_b: b,
+            vel: 0.0,
+            wmax: b - a,
+            age: 0,
             first: 0,
             nruns: 0,
+            best_run: NONE,
         });
+        self.push_piece(id, r, a, b, run);
         id
+    }
+
+    fn extend_chain(&mut self, c: u32, r: usize, a: f32, b: f32, run: Run) {
+        let Some(ch) = self.chains.get_mut(c as usize) else {
+            return;
+        };
+        let shift = 0.5 * ((a + b) - (ch.last_a + ch.last_b));
+        ch.vel = (0.7 * ch.vel + 0.3 * shift).clamp(-1.5, 1.5);
+        ch.last_a = a;
+        ch.last_b = b;
+        ch.bottom = r as u16;
+        ch.age = ch.age.saturating_add(1);
+        if !ch.established() {
+            ch.wmax = ch.wmax.max(b - a);
+        }
+        self.push_piece(c, r, a, b, run);
+    }
+
+    fn push_piece(&mut self, c: u32, r: usize, a: f32, b: f32, run: Run) {
+        let (ia, ib) = (a.round() as u16, b.round() as u16);
+        self.pieces.push(Run {
+            a: ia,
+            b: ib.max(ia + 1),
+            row: r as u16,
+            chain: c,
+            out_left: run.out_left && ia <= run.a,
+            out_right: run.out_right && ib >= run.b,
+        });
     }
 
     /// Finger candidates from the chains: width, centre line, tip, cuts.
@@ -559,104 +625,134 @@ impl FingerFinder {
                 continue;
             }
             let ids = &self.chain_runs[ch.first as usize..(ch.first + ch.nruns) as usize];
+            let n = ids.len();
             self.widths.clear();
             self.widths
-                .extend(ids.iter().map(|&k| self.runs[k as usize].width()));
-            self.widths.sort_by(|a, b| a.total_cmp(b));
-            let w75 = self.widths[self.widths.len() * 3 / 4];
-            // Width: median over the rows below the rounded cap.
-            let skip = (0.5 * w75) as u16;
-            self.widths.clear();
-            self.widths.extend(
-                ids.iter()
-                    .map(|&k| self.runs[k as usize])
-                    .filter(|r| r.row >= ch.top + skip)
-                    .map(|r| r.width()),
-            );
-            if self.widths.is_empty() {
+                .extend(ids.iter().map(|&k| self.pieces[k as usize].width()));
+            // Width by fixed point: the median over the rows between half a width and two
+            // widths below the tip (past the rounded cap, before the palm).
+            let mut w = self.widths[..n.min(6)].iter().copied().fold(0.0, f32::max);
+            for _ in 0..5 {
+                let lo = ((0.5 * w) as usize).min(n - 1);
+                let hi = ((2.0 * w).ceil() as usize).clamp(lo + 1, n);
+                w = median_of(&self.widths[lo..hi], &mut self.sort_buf);
+            }
+            if w < 2.0 {
                 continue;
             }
-            self.widths.sort_by(|a, b| a.total_cmp(b));
-            let wm = self.widths[self.widths.len() / 2];
-            if wm < 2.0 {
-                continue;
+            // The finger ends where it widens for good (the palm) or is squeezed out (its
+            // neighbours took the run where they joined).
+            let lo = ((0.5 * w) as usize).min(n - 1);
+            let mut end = n;
+            let off = |v: f32| v > 1.45 * w || v < 0.55 * w;
+            for i in lo..n.saturating_sub(1) {
+                if off(self.widths[i]) && off(self.widths[i + 1]) {
+                    end = i;
+                    break;
+                }
             }
+            let end = end.max(lo + 1).min(n);
+            let wm = median_of(&self.widths[lo..end], &mut self.sort_buf);
             // Centre line over the finger's distal part (fingers may bend further down).
-            let r_end = ch.top as f32 + 4.0 * wm;
+            let fit_end = end.min(lo + (4.0 * wm) as usize + 1);
             let (mut sn, mut sr, mut su, mut srr, mut sru) = (0f32, 0f32, 0f32, 0f32, 0f32);
-            for &k in ids {
-                let run = self.runs[k as usize];
-                let r = run.row as f32 + 0.5;
-                if run.row < ch.top + skip || r > r_end || run.out_left || run.out_right {
+            for &k in &ids[lo..fit_end] {
+                let p = self.pieces[k as usize];
+                if p.out_left || p.out_right {
                     continue;
                 }
-                let u = run.centre();
+                let (r, u) = (p.row as f32 + 0.5, p.centre());
                 sn += 1.0;
                 sr += r;
                 su += u;
                 srr += r * r;
                 sru += r * u;
             }
-            let top_run = self.runs[ids[0] as usize];
+            let top_piece = self.pieces[ids[0] as usize];
             let (slope, icpt) = if sn >= 3.0 && (sn * srr - sr * sr).abs() > 1e-3 {
-                let b = (sn * sru - sr * su) / (sn * srr - sr * sr);
-                let b = b.clamp(-1.5, 1.5);
+                let b = ((sn * sru - sr * su) / (sn * srr - sr * sr)).clamp(-1.5, 1.5);
                 (b, (su - b * sr) / sn)
             } else if sn > 0.0 {
                 (0.0, su / sn)
             } else {
-                (0.0, top_run.centre())
+                (0.0, top_piece.centre())
             };
             let cosv = 1.0 / (1.0 + slope * slope).sqrt();
             let width = wm * cosv;
             let top = ch.top as f32;
             let tip_u = icpt + slope * top;
-            // Cut at the tip: the sample just above the top run is outside the frame.
+            // Finger-shaped: nearly constant width and a straight centre line below the cap.
+            let steady_end = end.min(lo + (3.0 * wm) as usize + 1);
+            let steady = self.widths[lo..steady_end]
+                .iter()
+                .filter(|&&v| v >= 0.7 * wm && v <= 1.35 * wm)
+                .count() as f32
+                / (steady_end - lo) as f32;
+            let mut sq = 0.0;
+            for &k in &ids[lo..fit_end] {
+                let p = self.pieces[k as usize];
+                let d = p.centre() - (icpt + slope * (p.row as f32 + 0.5));
+                sq += d * d;
+            }
+            let rms = (sq / (fit_end - lo).max(1) as f32).sqrt();
+            let shaped = steady >= 0.7 && rms <= 0.2 * wm + 0.75;
+            // Cut at the tip: the sample just above the top piece is outside the frame.
             let mut cut = ch.top == 0;
             if ch.top > 0 {
                 let row = (ch.top as usize - 1) * gw;
-                let a = (top_run.a as usize).saturating_sub(1);
-                let b = (top_run.b as usize + 1).min(gw);
+                let a = (top_piece.a as usize).saturating_sub(1);
+                let b = (top_piece.b as usize + 1).min(gw);
                 cut = self.rot[row + a..row + b].contains(&OUT);
             }
-            // Sides cut within the pad rows.
-            let pad_rows = ch.top as f32 + PAD_LENGTH_W * width;
+            let pad_rows = PAD_LENGTH_W * width;
             let (mut side_left, mut side_right) = (false, false);
-            for &k in ids {
-                let run = self.runs[k as usize];
-                if (run.row as f32) > pad_rows {
+            for &k in &ids[..end] {
+                let p = self.pieces[k as usize];
+                if (p.row - ch.top) as f32 > pad_rows {
                     break;
                 }
-                side_left |= run.out_left;
-                side_right |= run.out_right;
+                side_left |= p.out_left;
+                side_right |= p.out_right;
             }
-            let length = (ch.bottom as f32 + 1.0 - top) / cosv;
-            // Does the chain leave the frame at its lower end?
-            let last = self.runs[ids[ids.len() - 1] as usize];
-            let exits = last.out_left || last.out_right || {
-                let rb = ch.bottom as usize + 1;
-                rb >= self.grid.h || {
-                    let row = rb * gw;
-                    self.rot[row + last.a as usize..row + last.b as usize].contains(&OUT)
-                }
-            };
+            let length = end as f32 / cosv;
+            // Does the finger leave the frame at its lower end?
+            let lastp = self.pieces[ids[end - 1] as usize];
+            let exits = end == n
+                && (lastp.out_left || lastp.out_right || {
+                    let rb = lastp.row as usize + 1;
+                    rb >= self.grid.h || {
+                        let row = rb * gw;
+                        self.rot[row + lastp.a as usize..row + lastp.b as usize].contains(&OUT)
+                    }
+                });
             let long_enough =
                 length >= MIN_FINGER_LENGTH_W * width || ((exits || cut) && length >= 0.6 * width);
+            // A rounded tip starts narrower than the finger, unless the frame cut it.
+            let capped = cut || top_piece.width() <= 0.9 * wm;
+            let long_enough = long_enough && shaped && capped;
             self.cands.push(Cand {
                 chain: ci as u32,
+                rows: end as u16,
                 tip_u,
                 tip_r: top,
                 slope,
                 width,
                 length,
                 cut,
-                cut_width: top_run.width() * cosv,
+                cut_width: top_piece.width() * cosv,
                 side_left,
                 side_right,
                 multiplicity: 1,
                 thumb: false,
                 keep: long_enough,
             });
+        }
+        // Fingers pressed together form one strip: split it at the shadow lines between them.
+        let ncand = self.cands.len();
+        for i in 0..ncand {
+            if self.cands[i].keep {
+                self.split_fused(i);
+            }
         }
         // Widths relative to the typical finger: too thin is noise, 2-4x is touching fingers.
         self.widths.clear();
@@ -665,8 +761,7 @@ impl FingerFinder {
         if self.widths.is_empty() {
             return;
         }
-        self.widths.sort_by(|a, b| a.total_cmp(b));
-        let wref = self.widths[self.widths.len() / 2];
+        let wref = median_of(&self.widths, &mut self.sort_buf);
         for c in self.cands.iter_mut().filter(|c| c.keep) {
             if c.width < 0.45 * wref {
                 c.keep = false;
@@ -676,6 +771,137 @@ impl FingerFinder {
             }
         }
         self.mark_thumb();
+    }
+
+    /// Looks for fingers pressed together inside candidate `ci`: the luma profile across the
+    /// strip, averaged over its upper rows in coordinates relative to the strip's edges (so the
+    /// lines between fingers add up even when the strip tapers), with clear interior valleys.
+    /// Each sub-strip becomes a candidate with its own tip, found in the mask.
+    fn split_fused(&mut self, ci: usize) {
+        const NB: usize = 48;
+        let c = self.cands[ci];
+        let Some(ch) = self.chains.get(c.chain as usize) else {
+            return;
+        };
+        let ids = &self.chain_runs[ch.first as usize..(ch.first + ch.nruns) as usize];
+        let gw = self.grid.w;
+        let lo = (0.5 * c.width) as usize;
+        let hi = (c.rows as usize).min(lo + (0.8 * c.width).max(6.0) as usize);
+        if hi <= lo + 3 || c.width < 6.0 {
+            return;
+        }
+        let mut sum = [0f32; NB];
+        let mut cnt = [0f32; NB];
+        let (mut sa, mut sb, mut sr, mut nr) = (0f32, 0f32, 0f32, 0f32);
+        for &k in &ids[lo..hi] {
+            let p = self.pieces[k as usize];
+            let (a, b) = (p.a as usize, (p.b as usize).min(gw));
+            if b <= a + 4 {
+                continue;
+            }
+            let row = &self.rot_luma[p.row as usize * gw..(p.row as usize + 1) * gw];
+            for (u, &l) in row.iter().enumerate().take(b).skip(a) {
+                let t = ((u - a) as f32 + 0.5) / (b - a) as f32;
+                let bin = ((t * NB as f32) as usize).min(NB - 1);
+                sum[bin] += l as f32;
+                cnt[bin] += 1.0;
+            }
+            sa += p.a as f32;
+            sb += p.b as f32;
+            sr += p.row as f32;
+            nr += 1.0;
+        }
+        if nr < 3.0 {
+            return;
+        }
+        let mut prof = [0f32; NB];
+        for i in 0..NB {
+            prof[i] = if cnt[i] > 0.0 { sum[i] / cnt[i] } else { 0.0 };
+        }
+        // Light smoothing (the bins are finer than the low-res pixels on narrow strips).
+        let mut sm = [0f32; NB];
+        for i in 0..NB {
+            let a = prof[i.saturating_sub(1)];
+            let b = prof[(i + 1).min(NB - 1)];
+            sm[i] = 0.25 * a + 0.5 * prof[i] + 0.25 * b;
+        }
+        let mean = sm.iter().sum::<f32>() / NB as f32;
+        // Interior minima, deep against the brightest points on both sides within a third
+        // of a finger (a strip of k fingers: NB / k bins each; at most four).
+        let reach = NB / 10;
+        let mut cuts = [0f32; 4];
+        let mut ncuts = 0;
+        let mut i = NB / 8;
+        while i < NB - NB / 8 {
+            let v = sm[i];
+            let l = sm[i.saturating_sub(reach)..i]
+                .iter()
+                .copied()
+                .fold(0.0, f32::max);
+            let r = sm[i + 1..(i + 1 + reach).min(NB)]
+                .iter()
+                .copied()
+                .fold(0.0, f32::max);
+            let local_min = sm[i - 1] >= v && sm[i + 1] > v;
+            if local_min && l.min(r) - v >= (0.05 * mean).max(3.0) && ncuts < 4 {
+                cuts[ncuts] = (i as f32 + 0.5) / NB as f32;
+                ncuts += 1;
+                i += reach;
+                continue;
+            }
+            i += 1;
+        }
+        if ncuts == 0 {
+            return;
+        }
+        // Plausible pieces: similar widths.
+        let k = ncuts + 1;
+        let mut edges = [0f32; 6];
+        edges[1..=ncuts].copy_from_slice(&cuts[..ncuts]);
+        edges[k] = 1.0;
+        for j in 0..k {
+            let share = edges[j + 1] - edges[j];
+            if share < 0.45 / k as f32 || share > 1.8 / k as f32 {
+                return;
+            }
+        }
+        // Boundaries in grid columns: along the strip's mean edges, following its slope.
+        let (ma, mb, mr) = (sa / nr, sb / nr, sr / nr);
+        let cosv = 1.0 / (1.0 + c.slope * c.slope).sqrt();
+        let at = |t: f32, r: f32| ma + t * (mb - ma) + c.slope * (r - mr);
+        for j in 0..k {
+            let (t0, t1) = (edges[j], edges[j + 1]);
+            // Tip: the first row from the top where the sub-strip holds hand pixels.
+            let mut tip_r = c.tip_r;
+            let top = ch.top as usize;
+            for r in top..(ch.bottom as usize + 1).min(self.grid.h) {
+                let rf = r as f32 + 0.5;
+                let (ua, ub) = (
+                    at(t0, rf).max(0.0) as usize,
+                    (at(t1, rf).max(0.0) as usize).min(gw),
+                );
+                if ua < ub && self.rot[r * gw + ua..r * gw + ub].contains(&HAND) {
+                    tip_r = r as f32;
+                    break;
+                }
+            }
+            let tm = 0.5 * (t0 + t1);
+            let sub = Cand {
+                tip_u: at(tm, tip_r),
+                tip_r,
+                width: (t1 - t0) * (mb - ma) * cosv,
+                length: c.length - (tip_r - c.tip_r) / cosv,
+                cut_width: c.cut_width.min((t1 - t0) * (mb - ma)),
+                side_left: c.side_left && j == 0,
+                side_right: c.side_right && j + 1 == k,
+                ..c
+            };
+            if j == 0 {
+                self.cands[ci] = sub;
+            } else {
+                self.cands.push(sub);
+            }
+        }
     }
 
     /// The thumb, when extended: an end digit, clearly lower than the others and angled away.
@@ -817,19 +1043,20 @@ impl FingerFinder {
     /// Marks mask pixels that belong to finger chains.
     fn finger_mask(&mut self, mask: &HandMask, out: &mut HandGeometry) {
         let g = self.grid;
-        self.chain_finger.clear();
-        self.chain_finger.resize(self.chains.len(), 0);
-        for c in self.cands.iter().filter(|c| c.keep) {
-            if let Some(v) = self.chain_finger.get_mut(c.chain as usize) {
-                *v = 1;
-            }
-        }
         self.rot_chain.clear();
         self.rot_chain.resize(g.w * g.h, NONE);
-        for run in &self.runs {
-            if self.chain_finger.get(run.chain as usize) == Some(&1) {
-                let row = run.row as usize * g.w;
-                self.rot_chain[row + run.a as usize..row + run.b as usize].fill(run.chain);
+        for c in self.cands.iter().filter(|c| c.keep) {
+            let Some(ch) = self.chains.get(c.chain as usize) else {
+                continue;
+            };
+            let ids = &self.chain_runs[ch.first as usize..(ch.first + ch.nruns) as usize];
+            for &k in ids.iter().take(c.rows as usize) {
+                let p = self.pieces[k as usize];
+                let row = p.row as usize * g.w;
+                let (a, b) = (p.a as usize, (p.b as usize).min(g.w));
+                if a < b {
+                    self.rot_chain[row + a..row + b].fill(c.chain);
+                }
             }
         }
         let (w, h) = (mask.width as usize, mask.height as usize);
@@ -1045,10 +1272,38 @@ fn mask_axis(mask: &[u8], w: usize, h: usize) -> f32 {
     phi as f32
 }
 
-/// Luma at `x` averaged with its neighbours inside [a, b).
-#[inline]
-fn smooth(lum: &[u8], x: usize, a: usize, b: usize) -> f32 {
-    let l = x.saturating_sub(1).max(a);
-    let r = (x + 1).min(b - 1);
-    (lum[l] as f32 + 2.0 * lum[x] as f32 + lum[r] as f32) * 0.25
+/// Median of `v` (0 when empty), sorting a copy in `buf`.
+fn median_of(v: &[f32], buf: &mut Vec<f32>) -> f32 {
+    buf.clear();
+    buf.extend_from_slice(v);
+    if buf.is_empty() {
+        return 0.0;
+    }
+    buf.sort_by(|a, b| a.total_cmp(b));
+    buf[buf.len() / 2]
+}
+
+/// The darkest point of the luma row within `rad` of `x` (bounded by [lo, hi]) when it is a
+/// clear valley, else `x` itself: where two touching fingers meet.
+fn snap_valley(lum: &[u8], x: f32, rad: f32, lo: f32, hi: f32) -> f32 {
+    let x = x.clamp(lo, hi.max(lo));
+    let a = (x - rad).max(lo).max(1.0) as usize;
+    let b = ((x + rad).min(hi) as usize).min(lum.len().saturating_sub(2));
+    if b <= a {
+        return x.round();
+    }
+    let (mut best, mut at, mut top) = (f32::MAX, x.round() as usize, 0.0f32);
+    for i in a..=b {
+        let v = 0.25 * (lum[i - 1] as f32 + 2.0 * lum[i] as f32 + lum[i + 1] as f32);
+        if v < best {
+            best = v;
+            at = i;
+        }
+        top = top.max(v);
+    }
+    if top - best >= 4.0 {
+        at as f32
+    } else {
+        x.round()
+    }
 }

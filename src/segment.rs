@@ -120,6 +120,8 @@ impl Moments {
 const SKIN_D2: f32 = 12.0;
 /// Smallest chroma variance of a fitted model (quantisation and JPEG noise).
 const MIN_CHROMA_VAR: f32 = 4.0;
+/// Most candidate skin colours compared per frame.
+const MAX_MODES: usize = 4;
 /// Components smaller than this share of the largest kept component are dropped.
 const MIN_COMPONENT_SHARE: f32 = 0.12;
 
@@ -134,10 +136,14 @@ pub struct Segmenter {
     tmp: Vec<u8>,
     tmp2: Vec<u8>,
     labels: Vec<u32>,
-    stack: Vec<u32>,
     comp_area: Vec<u32>,
     comp_border: Vec<u8>,
     comp_score: Vec<f32>,
+    /// Per-pixel vote for the skin colour.
+    seed: Vec<f32>,
+    /// Soft skin prior on a 64x64 chroma grid (filled once).
+    prior_lut: Vec<f32>,
+    lscratch: LabelScratch,
 }
 
 impl Segmenter {
@@ -215,71 +221,150 @@ impl Segmenter {
     fn colour_mask(&mut self, low: &LowRes, w: usize, h: usize, out: &mut HandMask) {
         let n = w * h;
         let (cb, cr) = (&low.cb[..n], &low.cr[..n]);
-        // Texture weights seeds: in-focus pixels are likelier hand. Normalised by a high
-        // percentile so the cue has the same weight at any exposure.
-        let tex_ref = percentile_u8(&self.texture, 0.9).max(2) as f32;
-        // 1. Weighted mode search in (Cb, Cr): every pixel votes with its centrality, its
-        // texture and a soft skin prior on hue and saturation, so a large neutral or strongly
-        // coloured background does not capture the mode.
-        let seed_weight = |i: usize, x: usize, wy: f32| -> f32 {
-            let t = 1.0 + (self.texture[i] as f32 / tex_ref).min(2.0);
-            self.wx[x] * wy * t * skin_prior(cb[i], cr[i])
-        };
-        let mut mom = Moments::default();
-        for y in (0..h).step_by(2) {
-            let wy = self.wy[y];
-            for x in (0..w).step_by(2) {
-                let i = y * w + x;
-                mom.add(cb[i] as f32, cr[i] as f32, seed_weight(i, x, wy));
+        if self.prior_lut.len() != 64 * 64 {
+            // Once per segmenter: the soft skin prior on a 4-level chroma grid.
+            self.prior_lut.clear();
+            for b in 0..64u32 {
+                for r in 0..64u32 {
+                    self.prior_lut
+                        .push(skin_prior((b * 4 + 2) as u8, (r * 4 + 2) as u8));
+                }
             }
         }
-        let mut centre = [110.0f32, 148.0];
-        if mom.w > 1e-3 {
-            centre = [mom.x / mom.w, mom.y / mom.w];
+        // Every pixel's vote for the skin colour: centrality, texture (in-focus pixels are
+        // likelier hand; normalised by a high percentile so the cue weighs the same at any
+        // exposure) and the soft skin prior, so a large neutral or strongly coloured background
+        // does not capture the mode.
+        let tex_ref = percentile_u8(&self.texture, 0.9).max(2) as f32;
+        self.seed.clear();
+        self.seed.resize(n, 0.0);
+        for y in 0..h {
+            let wy = self.wy[y];
+            for x in 0..w {
+                let i = y * w + x;
+                let t = 1.0 + (self.texture[i] as f32 / tex_ref).min(2.0);
+                let p = self.prior_lut[(cb[i] as usize >> 2) * 64 + (cr[i] as usize >> 2)];
+                self.seed[i] = self.wx[x] * wy * t * p;
+            }
         }
-        // Mean shift with a shrinking window toward the dominant weighted mode.
-        for radius in [20.0f32, 14.0, 10.0, 8.0] {
-            let r2 = radius * radius;
+        // 1. Candidate skin colours: peaks of the vote histogram in (Cb, Cr), each refined by
+        // mean shift. Several are kept because a wall or floor near skin colour can outvote
+        // the hand; the masks they give are compared below.
+        let mut hist = [[0f32; 32]; 32];
+        for y in (0..h).step_by(2) {
+            for x in (0..w).step_by(2) {
+                let i = y * w + x;
+                hist[(cb[i] >> 3) as usize][(cr[i] >> 3) as usize] += self.seed[i];
+            }
+        }
+        let mut peaks = [([0f32; 2], 0f32); MAX_MODES];
+        let mut npeaks = 0;
+        let hmax = hist.iter().flatten().copied().fold(0.0f32, f32::max);
+        for bi in 0..32 {
+            for ri in 0..32 {
+                let v = hist[bi][ri];
+                if v <= 0.05 * hmax {
+                    continue;
+                }
+                let mut is_max = true;
+                for db in -1i32..=1 {
+                    for dr in -1i32..=1 {
+                        let (nb, nr) = (bi as i32 + db, ri as i32 + dr);
+                        if (db, dr) != (0, 0) && (0..32).contains(&nb) && (0..32).contains(&nr) {
+                            let u = hist[nb as usize][nr as usize];
+                            // Ties broken by index so a plateau yields one peak.
+                            if u > v || (u == v && (nb, nr) < (bi as i32, ri as i32)) {
+                                is_max = false;
+                            }
+                        }
+                    }
+                }
+                if is_max {
+                    let c = [bi as f32 * 8.0 + 4.0, ri as f32 * 8.0 + 4.0];
+                    if npeaks < MAX_MODES {
+                        peaks[npeaks] = (c, v);
+                        npeaks += 1;
+                    } else if let Some(minp) = peaks.iter_mut().min_by(|a, b| a.1.total_cmp(&b.1)) {
+                        if minp.1 < v {
+                            *minp = (c, v);
+                        }
+                    }
+                }
+            }
+        }
+        let mut modes = [[0f32; 2]; MAX_MODES];
+        let mut nmodes = 0;
+        for &(start, _) in &peaks[..npeaks] {
+            let mut centre = start;
+            for radius in [14.0f32, 10.0, 8.0] {
+                let r2 = radius * radius;
+                let mut m = Moments::default();
+                for y in (0..h).step_by(3) {
+                    for x in (0..w).step_by(3) {
+                        let i = y * w + x;
+                        let (b, r) = (cb[i] as f32, cr[i] as f32);
+                        let d = (b - centre[0]).powi(2) + (r - centre[1]).powi(2);
+                        if d <= r2 {
+                            m.add(b, r, self.seed[i]);
+                        }
+                    }
+                }
+                if m.w > 1e-6 {
+                    centre = [m.x / m.w, m.y / m.w];
+                }
+            }
+            let dup = modes[..nmodes]
+                .iter()
+                .any(|m| (m[0] - centre[0]).powi(2) + (m[1] - centre[1]).powi(2) < 36.0);
+            if !dup {
+                modes[nmodes] = centre;
+                nmodes += 1;
+            }
+        }
+        if nmodes == 0 {
+            modes[0] = [110.0, 148.0];
+            nmodes = 1;
+        }
+        // 2. For each candidate: a Gaussian around the mode, and how much the mask it gives
+        // (judged on every second pixel) looks like a hand: skin-like colour, central, entering
+        // from the bottom rather than touching the top and sides like a wall or floor.
+        let mut best_score = f32::MIN;
+        let mut skin = Gauss2::default();
+        let mut back = None;
+        for &centre in &modes[..nmodes] {
             let mut m = Moments::default();
+            let mut bg = Moments::default();
             for y in (0..h).step_by(2) {
                 let wy = self.wy[y];
                 for x in (0..w).step_by(2) {
                     let i = y * w + x;
                     let (b, r) = (cb[i] as f32, cr[i] as f32);
                     let d = (b - centre[0]).powi(2) + (r - centre[1]).powi(2);
-                    if d <= r2 {
-                        m.add(b, r, seed_weight(i, x, wy));
+                    if d <= 100.0 {
+                        m.add(b, r, self.wx[x] * wy + 0.05);
+                    } else if d > 400.0 {
+                        bg.add(b, r, 1.0);
                     }
                 }
             }
-            if m.w > 1e-3 {
-                centre = [m.x / m.w, m.y / m.w];
+            let Some(g) = Gauss2::from_moments(&m, MIN_CHROMA_VAR) else {
+                continue;
+            };
+            let bgm = Gauss2::from_moments(&bg, 25.0);
+            let score = self.hand_likeness(cb, cr, &g, bgm.as_ref(), w, h)
+                * (0.2 + skin_prior(centre[0].round() as u8, centre[1].round() as u8));
+            if score > best_score {
+                best_score = score;
+                skin = g;
+                back = bgm;
             }
         }
-        // 2. Gaussian around the mode (pixels within 10 chroma units, spatially weighted).
-        let mut m = Moments::default();
-        let mut bg = Moments::default();
-        for y in 0..h {
-            let wy = self.wy[y];
-            let row = y * w;
-            for x in 0..w {
-                let i = row + x;
-                let (b, r) = (cb[i] as f32, cr[i] as f32);
-                let d = (b - centre[0]).powi(2) + (r - centre[1]).powi(2);
-                if d <= 100.0 {
-                    m.add(b, r, self.wx[x] * wy + 0.05);
-                } else if d > 400.0 {
-                    bg.add(b, r, 1.0);
-                }
-            }
-        }
-        let Some(mut skin) = Gauss2::from_moments(&m, MIN_CHROMA_VAR) else {
+        if best_score == f32::MIN {
             return;
-        };
-        let mut back = Gauss2::from_moments(&bg, 25.0);
-        self.classify(cb, cr, &skin, back.as_ref(), &mut out.mask);
-        // 3. Refit once on the largest component: the hand, rather than every skin-ish pixel.
+        }
+        classify(cb, cr, &skin, back.as_ref(), &mut out.mask);
         self.clean(w, h, &mut out.mask);
+        // 3. Refit once on the chosen mask: the hand, rather than every skin-ish pixel.
         let mut m = Moments::default();
         let mut bg = Moments::default();
         for i in 0..n {
@@ -297,30 +382,59 @@ impl Segmenter {
                 back = Gauss2::from_moments(&bg, 25.0).or(back);
             }
         }
-        self.classify(cb, cr, &skin, back.as_ref(), &mut out.mask);
+        classify(cb, cr, &skin, back.as_ref(), &mut out.mask);
         out.skin_mean = skin.m;
     }
 
-    fn classify(
+    /// How much the mask a colour model gives looks like a hand in a capture frame, judged on
+    /// every second pixel: centre-weighted coverage, little contact with the top, left and right
+    /// borders (a hand enters from the bottom; a wall or floor touches the sides), and a
+    /// plausible area.
+    fn hand_likeness(
         &self,
         cb: &[u8],
         cr: &[u8],
         skin: &Gauss2,
         back: Option<&Gauss2>,
-        mask: &mut [u8],
-    ) {
-        for (i, m) in mask.iter_mut().enumerate() {
+        w: usize,
+        h: usize,
+    ) -> f32 {
+        let is_skin = |i: usize| -> bool {
             let (b, r) = (cb[i] as f32, cr[i] as f32);
             let ds = skin.d2(b, r);
-            let mut is = ds < SKIN_D2;
-            if is {
-                if let Some(bg) = back {
-                    // Likelihood ratio: skin only where the skin model explains the pixel better.
-                    is = ds + skin.log_det <= bg.d2(b, r) + bg.log_det + 2.0;
+            ds < SKIN_D2
+                && back.is_none_or(|bg| ds + skin.log_det <= bg.d2(b, r) + bg.log_det + 2.0)
+        };
+        let (mut inside, mut total, mut area, mut cells) = (0f32, 0f32, 0usize, 0usize);
+        for y in (0..h).step_by(2) {
+            let wy = self.wy[y];
+            for x in (0..w).step_by(2) {
+                let wgt = self.wx[x] * wy;
+                total += wgt;
+                cells += 1;
+                if is_skin(y * w + x) {
+                    inside += wgt;
+                    area += 1;
                 }
             }
-            *m = is as u8;
         }
+        let (mut border, mut bcells) = (0usize, 0usize);
+        for x in (0..w).step_by(2) {
+            border += is_skin(x) as usize;
+            bcells += 1;
+        }
+        for y in (0..h).step_by(2) {
+            border += is_skin(y * w) as usize + is_skin(y * w + w - 1) as usize;
+            bcells += 2;
+        }
+        let bfrac = border as f32 / bcells.max(1) as f32;
+        let afrac = area as f32 / cells.max(1) as f32;
+        let area_ok = if (0.005..=0.8).contains(&afrac) {
+            1.0
+        } else {
+            0.3
+        };
+        (inside / total.max(1e-6)) * (1.0 - bfrac).powi(2) * area_ok
     }
 
     /// Gray frames: Otsu on luma decides whether the hand is the bright or dark class, the
@@ -371,7 +485,7 @@ impl Segmenter {
 
     fn fill_holes(&mut self, w: usize, h: usize, mask: &mut [u8]) {
         // Background components that do not touch the border are holes (glare, shadows).
-        let ncomp = label(mask, 0, w, h, false, &mut self.labels, &mut self.stack);
+        let ncomp = label(mask, 0, w, h, false, &mut self.labels, &mut self.lscratch);
         self.comp_border.clear();
         self.comp_border.resize(ncomp as usize + 1, 0);
         for x in 0..w {
@@ -390,7 +504,7 @@ impl Segmenter {
     }
 
     fn keep_large(&mut self, w: usize, h: usize, mask: &mut [u8]) {
-        let ncomp = label(mask, 1, w, h, true, &mut self.labels, &mut self.stack) as usize;
+        let ncomp = label(mask, 1, w, h, true, &mut self.labels, &mut self.lscratch) as usize;
         if ncomp == 0 {
             return;
         }
@@ -440,6 +554,21 @@ fn skin_prior(cb: u8, cr: u8) -> f32 {
     (-0.5 * dh * dh).exp() * w_sat
 }
 
+fn classify(cb: &[u8], cr: &[u8], skin: &Gauss2, back: Option<&Gauss2>, mask: &mut [u8]) {
+    for (i, m) in mask.iter_mut().enumerate() {
+        let (b, r) = (cb[i] as f32, cr[i] as f32);
+        let ds = skin.d2(b, r);
+        let mut is = ds < SKIN_D2;
+        if is {
+            if let Some(bg) = back {
+                // Likelihood ratio: skin only where the skin model explains the pixel better.
+                is = ds + skin.log_det <= bg.d2(b, r) + bg.log_det + 2.0;
+            }
+        }
+        *m = is as u8;
+    }
+}
+
 #[inline]
 fn mark(labels: &[u32], i: usize, border: &mut [u8]) {
     if let Some(&l) = labels.get(i) {
@@ -449,8 +578,27 @@ fn mark(labels: &[u32], i: usize, border: &mut [u8]) {
     }
 }
 
+/// Scratch for [`label`].
+#[derive(Debug, Default)]
+struct LabelScratch {
+    /// Runs as (row, start, end).
+    runs: Vec<(u32, u32, u32)>,
+    /// Union-find parent of each run, then its compact label.
+    parent: Vec<u32>,
+}
+
+fn find(parent: &mut [u32], mut i: u32) -> u32 {
+    while parent[i as usize] != i {
+        let p = parent[parent[i as usize] as usize];
+        parent[i as usize] = p;
+        i = p;
+    }
+    i
+}
+
 /// Labels connected components of pixels equal to `value` (8- or 4-connectivity) into `labels`
-/// (0 = not `value`), returning the number of components.
+/// (0 = not `value`, else 1..=count), returning the count. Works on runs with union-find: a few
+/// operations per run rather than per pixel.
 fn label(
     mask: &[u8],
     value: u8,
@@ -458,40 +606,69 @@ fn label(
     h: usize,
     eight: bool,
     labels: &mut Vec<u32>,
-    stack: &mut Vec<u32>,
+    s: &mut LabelScratch,
 ) -> u32 {
     let n = w * h;
     labels.clear();
     labels.resize(n, 0);
-    let mut next = 0u32;
-    for start in 0..n {
-        if mask[start] != value || labels[start] != 0 {
-            continue;
-        }
-        next += 1;
-        labels[start] = next;
-        stack.clear();
-        stack.push(start as u32);
-        while let Some(p) = stack.pop() {
-            let p = p as usize;
-            let (x, y) = (p % w, p / w);
-            let x0 = x.saturating_sub(1);
-            let x1 = (x + 1).min(w - 1);
-            let y0 = y.saturating_sub(1);
-            let y1 = (y + 1).min(h - 1);
-            for ny in y0..=y1 {
-                for nx in x0..=x1 {
-                    if !eight && nx != x && ny != y {
-                        continue;
-                    }
-                    let q = ny * w + nx;
-                    if mask[q] == value && labels[q] == 0 {
-                        labels[q] = next;
-                        stack.push(q as u32);
-                    }
+    s.runs.clear();
+    s.parent.clear();
+    let e = eight as u32;
+    let (mut prev_start, mut prev_end) = (0usize, 0usize);
+    for y in 0..h {
+        let row = &mask[y * w..(y + 1) * w];
+        let cur_start = s.runs.len();
+        let mut x = 0;
+        let mut j = prev_start;
+        while x < w {
+            if row[x] != value {
+                x += 1;
+                continue;
+            }
+            let a = x;
+            while x < w && row[x] == value {
+                x += 1;
+            }
+            let (a, b) = (a as u32, x as u32);
+            let id = s.runs.len() as u32;
+            s.runs.push((y as u32, a, b));
+            s.parent.push(id);
+            // Runs of the previous row that touch this one (sorted, so walk forward).
+            while j < prev_end && s.runs[j].2 + e <= a {
+                j += 1;
+            }
+            let mut k = j;
+            while k < prev_end && s.runs[k].1 < b + e {
+                let (ra, rb) = (find(&mut s.parent, id), find(&mut s.parent, k as u32));
+                if ra != rb {
+                    let (lo, hi) = (ra.min(rb), ra.max(rb));
+                    s.parent[hi as usize] = lo;
                 }
+                k += 1;
             }
         }
+        prev_start = cur_start;
+        prev_end = s.runs.len();
+    }
+    // Point every run at its root, then give roots compact labels in order (a root has the
+    // smallest index of its component, so it is labelled before its members are read).
+    for i in 0..s.runs.len() {
+        let r = find(&mut s.parent, i as u32);
+        s.parent[i] = r;
+    }
+    const LABELLED: u32 = 1 << 31;
+    let mut next = 0u32;
+    for i in 0..s.runs.len() {
+        let r = s.parent[i] as usize;
+        let lab = if r == i {
+            next += 1;
+            s.parent[i] = next | LABELLED;
+            next
+        } else {
+            s.parent[r] & !LABELLED
+        };
+        let (y, a, b) = s.runs[i];
+        labels[y as usize * w + a as usize..y as usize * w + b as usize].fill(lab);
     }
     next
 }
@@ -525,24 +702,57 @@ fn box3(src: &[u8], tmp: &mut Vec<u8>, dst: &mut Vec<u8>, w: usize, h: usize) {
     }
 }
 
-/// 3x3 max (`max` = true, dilation) or min (erosion) of `src` into `dst`; `tmp` is scratch.
-/// Edges replicate, so a hand entering from the frame edge is not eaten away there.
+/// 3x3 max (`max` = true, dilation) or min (erosion) of a 0/1 mask `src` into `dst`; `tmp`
+/// is scratch. Edges replicate, so a hand entering from the frame edge is not eaten away there.
 fn morph3(src: &[u8], tmp: &mut Vec<u8>, dst: &mut [u8], w: usize, h: usize, max: bool) {
+    if max {
+        morph3_op(src, tmp, dst, w, h, |a, b| a | b);
+    } else {
+        morph3_op(src, tmp, dst, w, h, |a, b| a & b);
+    }
+}
+
+/// Separable 3x3 morphology with a bytewise `op` (OR dilates, AND erodes a 0/1 mask), written
+/// as slice zips so the compiler vectorises it.
+fn morph3_op(
+    src: &[u8],
+    tmp: &mut Vec<u8>,
+    dst: &mut [u8],
+    w: usize,
+    h: usize,
+    op: impl Fn(u8, u8) -> u8 + Copy,
+) {
     let n = w * h;
     tmp.clear();
     tmp.resize(n, 0);
-    let op = |a: u8, b: u8| if max { a.max(b) } else { a.min(b) };
+    if w == 0 || h == 0 {
+        return;
+    }
     for (s, d) in src.chunks_exact(w).zip(tmp.chunks_exact_mut(w)) {
-        for x in 0..w {
-            let a = s[x.saturating_sub(1)];
-            let c = s[(x + 1).min(w - 1)];
-            d[x] = op(op(a, s[x]), c);
+        if w == 1 {
+            d[0] = s[0];
+            continue;
+        }
+        d[0] = op(s[0], s[1]);
+        d[w - 1] = op(s[w - 2], s[w - 1]);
+        for (((o, &a), &b), &c) in d[1..w - 1]
+            .iter_mut()
+            .zip(&s[..w - 2])
+            .zip(&s[1..w - 1])
+            .zip(&s[2..])
+        {
+            *o = op(op(a, b), c);
         }
     }
     for y in 0..h {
         let (ya, yc) = (y.saturating_sub(1), (y + 1).min(h - 1));
-        for x in 0..w {
-            dst[y * w + x] = op(op(tmp[ya * w + x], tmp[y * w + x]), tmp[yc * w + x]);
+        let (ra, rb, rc) = (
+            &tmp[ya * w..(ya + 1) * w],
+            &tmp[y * w..(y + 1) * w],
+            &tmp[yc * w..(yc + 1) * w],
+        );
+        for (((o, &a), &b), &c) in dst[y * w..(y + 1) * w].iter_mut().zip(ra).zip(rb).zip(rc) {
+            *o = op(op(a, b), c);
         }
     }
 }
