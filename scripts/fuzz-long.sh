@@ -28,16 +28,19 @@ for t in "${targets[@]}"; do
   extra=()
   [ -d "tests/regression/$t" ] && extra+=("tests/regression/$t")
   echo "=== $t for $secs s ($(date +%H:%M:%S))"
-  if nice -n 19 "$bin/$t" "fuzz/corpus/$t" "${extra[@]}" -max_total_time="$secs" \
-      -jobs=1 -workers=1 -rss_limit_mb=2048 -malloc_limit_mb=1024 -timeout=30 \
-      -artifact_prefix="fuzz/artifacts/$t/" -print_final_stats=1 >"$log/$t.log" 2>&1; then
+  # With -jobs, libFuzzer writes the worker's output to fuzz-0.log in the current directory:
+  # run from the log folder, with absolute paths.
+  root=$PWD
+  if (cd "$log" && nice -n 19 "$root/$bin/$t" "$root/fuzz/corpus/$t" "${extra[@]/#/$root/}" \
+      -max_total_time="$secs" -jobs=1 -workers=1 -rss_limit_mb=2048 -malloc_limit_mb=1024 \
+      -timeout=30 -artifact_prefix="$root/fuzz/artifacts/$t/" -print_final_stats=1 \
+      >"$t.log" 2>&1); then
     result=ok
   else
     result=CRASH
     status=1
   fi
-  # With -jobs, libFuzzer writes the worker's output to fuzz-0.log in the current directory.
-  [ -f fuzz-0.log ] && mv fuzz-0.log "$log/$t.worker.log"
+  [ -f "$log/fuzz-0.log" ] && mv "$log/fuzz-0.log" "$log/$t.worker.log"
   execs=$(cat "$log/$t.log" "$log/$t.worker.log" 2>/dev/null |
     grep -o 'stat::number_of_executed_units: *[0-9]*' | grep -o '[0-9]*$' | tail -1)
   execs=${execs:-0}

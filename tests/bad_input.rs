@@ -662,3 +662,70 @@ fn absurd_configs_name_their_field() {
         "unknown field: {r:?}"
     );
 }
+
+#[test]
+fn session_survives_hand_made_reports_with_absurd_values() {
+    use fingerqc::session::{Session, SessionConfig};
+    // Capture on the first accepted frame, so every hostile report reaches the crop code.
+    let sc = SessionConfig {
+        smoothing_s: 0.0,
+        primary_hold_s: 0.0,
+        primary_hold_frames: 1,
+        capture_stable_s: 0.0,
+        capture_min_frames: 1,
+        ..SessionConfig::default()
+    };
+    let px: Vec<u8> = (0..64 * 48).map(|i| (i * 7 % 251) as u8).collect();
+    let frame = FrameView::new_gray(&px, 64, 48, 64).expect("valid frame");
+    let odd = [f32::NAN, 0.0, -1.0, f32::INFINITY, 1e-30, 1e30, 500.0];
+    let (mut captures, mut crops) = (0, 0);
+    for (k, &ppi) in odd.iter().enumerate() {
+        for (j, &v) in odd.iter().enumerate() {
+            let mut session = Session::new(Config::default(), sc.clone()).expect("valid configs");
+            let finger = fingerqc::FingerReport {
+                bbox: fingerqc::Rect {
+                    x: [0, 60, u32::MAX][j % 3],
+                    y: 40,
+                    width: [4, u32::MAX, 0][k % 3],
+                    height: 30,
+                },
+                tip: [v, -v],
+                angle_deg: v,
+                width_px: odd[(j + k) % odd.len()],
+                quality: 90,
+                ..Default::default()
+            };
+            let report = Report {
+                width: 64,
+                height: 48,
+                verdict: Verdict::Accept,
+                estimated_ppi: Some(ppi),
+                finger_count: 1,
+                fingers: vec![finger],
+                ..Report::default()
+            };
+            let with_frame = (j + k) % 2 == 0;
+            let g = session
+                .feed_report(&report, with_frame.then_some(&frame), Some(v), k as f64)
+                .expect("finite timestamp");
+            assert!((0.0..=1.0).contains(&g.progress) && (0.0..=1.0).contains(&g.steadiness));
+            assert!(g.motion_mm_s.is_none_or(|m| m.is_finite() && m >= 0.0));
+            if g.captured {
+                captures += 1;
+                let c = session.take_capture().expect("capture");
+                crops += c.fingers.len();
+                for crop in &c.fingers {
+                    let im = &crop.image;
+                    assert!((1..=2048).contains(&im.width) && (1..=2048).contains(&im.height));
+                    assert_eq!(im.pixels.len(), (im.width * im.height) as usize);
+                    assert!(crop.scale.is_finite() && crop.scale > 0.0);
+                }
+            }
+        }
+    }
+    // The hostile reports were accepted as such and reached the capture (and crop) code.
+    assert!(
+        captures > 0 && crops > 0,
+        "{captures} captures, {crops} crops: nothing was checked"
+    );
+}

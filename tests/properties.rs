@@ -4,7 +4,7 @@
 //!   `downsample_into` and `copy_luma` agree with the reference (Gray8 and YUV exactly, RGB
 //!   within one level) on 1xN, Nx1, odd sizes, padded strides and factors 1..=9;
 //! - the analyzer on arbitrary valid frames (1x1 to 640x480, every format, uniform, noise,
-//!   stripes, a hand-like scene) never panics and keeps every report invariant;
+//!   stripes, crude and generated hand scenes) never panics and keeps every report invariant;
 //! - random configs either validate or name a known field, and accepted ones never make the
 //!   analyzer panic.
 //!
@@ -285,8 +285,10 @@ enum Content {
     Noise(u64),
     /// Stripes of this period (px) between two levels, vertical or diagonal.
     Stripes(u8, bool),
-    /// A hand-like scene with ridge stripes of this period.
+    /// A crude hand-like scene with ridge stripes of this period.
     Scene(u8),
+    /// A scene of the crate's generator (`fingerqc::synth`), any scenario, this seed.
+    Synth(u64),
 }
 
 fn content() -> impl Strategy<Value = Content> {
@@ -295,6 +297,7 @@ fn content() -> impl Strategy<Value = Content> {
         any::<u64>().prop_map(Content::Noise),
         (2u8..40, any::<bool>()).prop_map(|(p, d)| Content::Stripes(p, d)),
         (2u8..12).prop_map(Content::Scene),
+        (0u64..1_000).prop_map(Content::Synth),
     ]
 }
 
@@ -317,6 +320,11 @@ fn render(c: Content, w: usize, h: usize) -> Vec<[u8; 3]> {
             })
             .collect(),
         Content::Scene(p) => scene(w, h, p as usize),
+        Content::Synth(seed) => fingerqc::synth::scene(seed, w as u32, h as u32)
+            .image
+            .pixels()
+            .map(|p| p.0)
+            .collect(),
     }
 }
 

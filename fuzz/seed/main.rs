@@ -93,12 +93,24 @@ fn analyze_seeds() -> Seeds {
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     for (fi, &format) in PixelFormat::ALL.iter().enumerate() {
         let name = format!("{format:?}").to_lowercase();
-        // Tight layout (mode 1) of a scene, and the same bytes cut into planes (mode 0).
-        for (w, h) in [(96usize, 64usize), (2, 2), (64, 2)] {
-            let px = encode(&scene(w, h, 3), w, h, format);
+        // Tight layout (mode 1) of a scene, and the same bytes cut into planes (mode 0): the
+        // crate's generated scenes (seeds 1, 2; small, to keep seeds small) and crude ones.
+        for (w, h, synth) in [
+            (96usize, 64usize, 1u64),
+            (80, 60, 2),
+            (96, 64, 0),
+            (2, 2, 0),
+            (64, 2, 0),
+        ] {
+            let rgb = if synth > 0 {
+                synth_rgb(synth, w, h)
+            } else {
+                scene(w, h, 3)
+            };
+            let px = encode(&rgb, w, h, format);
             let mut b = header(format, 1, w as u16, h as u16, 0, [0, 0]);
             b.extend(&px);
-            out.push((format!("scene-{name}-{w}x{h}-tight"), b));
+            out.push((format!("scene{synth}-{name}-{w}x{h}-tight"), b));
             let (y_len, c_len) = (w * h, (w / 2) * (h / 2));
             let total = px.len().max(1);
             let cut = |n: usize| ((n * 65_536) / total).min(65_535) as u16;
@@ -112,7 +124,7 @@ fn analyze_seeds() -> Seeds {
             };
             let mut b = header(format, 0, w as u16, h as u16, 0, cuts);
             b.extend(&px);
-            out.push((format!("scene-{name}-{w}x{h}-planes"), b));
+            out.push((format!("scene{synth}-{name}-{w}x{h}-planes"), b));
         }
         // Valid frames of many sizes (mode 2), filled from a short pattern: uniform, noise,
         // stripes.
@@ -151,6 +163,15 @@ fn analyze_seeds() -> Seeds {
         }
     }
     out
+}
+
+/// RGB of the crate's generated scene `seed` (any scenario) at `w` x `h`.
+fn synth_rgb(seed: u64, w: usize, h: usize) -> Vec<[u8; 3]> {
+    fingerqc::synth::scene(seed, w as u32, h as u32)
+        .image
+        .pixels()
+        .map(|p| p.0)
+        .collect()
 }
 
 fn png(img: &image::DynamicImage) -> Vec<u8> {
@@ -220,6 +241,17 @@ fn decode_seeds(shared: &Path) -> Result<Seeds, Box<dyn std::error::Error>> {
         out.push((format!("scene-{name}.png"), png(k)));
     }
     out.push(("scene-q80.jpg".into(), jpeg(&img, 80)));
+    for seed in [1u64, 2, 3, 4] {
+        let rgb = synth_rgb(seed, 120, 90);
+        let buf: Vec<u8> = rgb.iter().flatten().copied().collect();
+        let img = image::DynamicImage::ImageRgb8(
+            image::RgbImage::from_raw(120, 90, buf).ok_or("synth size")?,
+        );
+        out.push((format!("synth{seed}.jpg"), jpeg(&img, 70)));
+        if seed % 2 == 0 {
+            out.push((format!("synth{seed}.png"), png(&img)));
+        }
+    }
     out.push(("scene-q20.jpg".into(), jpeg(&img, 20)));
     out.push(("gray-q50.jpg".into(), {
         let mut b = Vec::new();
