@@ -121,7 +121,9 @@ impl Analyzer {
         report.hand = geo.hand;
         report.rotation_deg = geo.angle_deg;
         report.hand_fraction = geo.hand_fraction;
-        report.finger_count = geo.count();
+        // Capped like the per-finger entries below, so the count and the list agree even when
+        // the finder sees more finger-like shapes than a hand has (stripes, grilles).
+        report.finger_count = geo.count().min(MAX_FINGERS as u8);
 
         // Full-resolution ridge measurements, counted fingers only.
         let mut periods = [0f32; MAX_FINGERS];

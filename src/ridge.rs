@@ -53,6 +53,12 @@ pub struct RidgeBlock {
     pub harmonic2: f32,
     /// Amplitude at three times the ridge frequency (0 beyond Nyquist), luma levels.
     pub harmonic3: f32,
+    /// Amplitude at the fingertip's period (the consensus of the blocks), luma levels; for
+    /// blocks whose own peak is elsewhere or absent (ridges faded by motion, say), this is what
+    /// is left of the ridges. Equals `amplitude` when the fingertip's period is unresolved.
+    pub amplitude_at_period: f32,
+    /// Amplitude at twice the fingertip's ridge frequency, luma levels.
+    pub harmonic2_at_period: f32,
     /// Amplitude a profile of pure noise would show at any frequency, luma levels: the floor
     /// below which amplitudes mean nothing.
     pub noise_amplitude: f32,
@@ -119,6 +125,8 @@ pub struct RidgeAnalyzer {
     dec_mask: Vec<u8>,
     probe: Probe,
     sort: Vec<(f32, f32)>,
+    /// Windowed profiles of the measured blocks, one after the other.
+    profiles: Vec<f32>,
 }
 
 impl Default for RidgeAnalyzer {
@@ -129,6 +137,7 @@ impl Default for RidgeAnalyzer {
             dec_mask: Vec::new(),
             probe: Probe::default(),
             sort: Vec::new(),
+            profiles: Vec::new(),
         }
     }
 }
@@ -175,6 +184,7 @@ impl RidgeAnalyzer {
         }
         out.scale = k as u32;
         out.block_px = (b * k) as u32;
+        self.profiles.clear();
         // Block corners on a grid: blocks may overlap by a quarter when the region is small,
         // and spread out so that at most about MAX_BLOCKS fit when it is large.
         let spacing = (0.75 * b as f32).max((w as f32 * h as f32 / MAX_BLOCKS as f32).sqrt());
@@ -222,6 +232,7 @@ impl RidgeAnalyzer {
                     })
                 };
                 if let Some(mut blk) = found {
+                    self.profiles.extend_from_slice(&self.probe.prof);
                     blk.x = (blk.x + 0.5) * kf - 0.5;
                     blk.y = (blk.y + 0.5) * kf - 0.5;
                     blk.period_px *= kf;
@@ -230,6 +241,33 @@ impl RidgeAnalyzer {
             }
         }
         summarise(out, &mut self.sort);
+        self.amplitudes_at_period(out);
+    }
+
+    /// Fills each block's amplitudes at the fingertip's period from its stored profile.
+    fn amplitudes_at_period(&self, out: &mut RidgeMeasure) {
+        let len = self.probe.win.len();
+        let wsum: f32 = self.probe.win.iter().sum();
+        let kf = out.scale.max(1) as f32;
+        for (i, blk) in out.detail.iter_mut().enumerate() {
+            let (a1, a2) = match (out.period_px, self.profiles.get(i * len..(i + 1) * len)) {
+                (Some(p), Some(prof)) if wsum > 0.0 && p > 0.0 => {
+                    // Cycles per profile sample at the decimated scale.
+                    let f = kf / p / BINS_PER_PX;
+                    let amp = |f: f32| {
+                        if f < 0.5 / BINS_PER_PX {
+                            2.0 * power(prof, f).sqrt() / wsum
+                        } else {
+                            0.0
+                        }
+                    };
+                    (amp(f), amp(2.0 * f))
+                }
+                _ => (blk.amplitude, blk.harmonic2),
+            };
+            blk.amplitude_at_period = a1;
+            blk.harmonic2_at_period = a2;
+        }
     }
 }
 
@@ -358,8 +396,10 @@ pub(crate) struct Image<'a> {
 pub(crate) struct Probe {
     sum: Vec<u32>,
     cnt: Vec<u32>,
-    prof: Vec<f32>,
-    win: Vec<f32>,
+    /// The last block's detrended, windowed profile.
+    pub(crate) prof: Vec<f32>,
+    /// The Hann window of the current block length.
+    pub(crate) win: Vec<f32>,
     spec: Vec<f32>,
     table: Vec<f32>,
     table_len: usize,

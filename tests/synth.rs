@@ -144,7 +144,19 @@ fn labels_are_consistent_with_the_pixels() {
                 );
             }
         }
-        let (r, n) = synth::truth_reasons(l, &config);
+        let told = Config {
+            mirrored: l.mirrored,
+            ..config.clone()
+        };
+        let (r, n) = synth::truth_reasons(l, &told);
+        // Told the right flag, an analyzer reports the physical hand: wrong exactly when it is
+        // not the left one (with three or more fingers counted).
+        let wrong = l.finger_count >= 3 && l.hand != fingerqc::Hand::Left;
+        assert_eq!(
+            r.contains(&ReasonCode::WrongHand),
+            wrong,
+            "seed {seed}: wrong hand"
+        );
         assert_eq!(r, l.reasons, "seed {seed}: stored reasons differ");
         assert_eq!(n, l.near_threshold, "seed {seed}: stored near differ");
     }
@@ -547,6 +559,123 @@ fn mix_report() {
             hs.map(|h| h.rotation_deg).unwrap_or(0.0),
             hs.map(|h| h.finger_gap_mm).unwrap_or(0.0),
             hs.map(|h| h.thumb.pose)
+        );
+    }
+}
+
+#[test]
+#[ignore]
+fn print_spec() {
+    let seed: u64 = std::env::var("SYNTH_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let spec = synth::random_spec(seed, 1920, 1080);
+    println!("{}", serde_json::to_string_pretty(&spec).unwrap());
+}
+
+/// Distributions over the scenario mix, for the record (`SYNTH_SIZE=1920x1080 cargo test --test
+/// synth -- --ignored mix_stats --nocapture`).
+#[test]
+#[ignore]
+fn mix_stats() {
+    let (w, h) = std::env::var("SYNTH_SIZE")
+        .ok()
+        .and_then(|s| {
+            let (a, b) = s.split_once('x')?;
+            Some((a.parse().ok()?, b.parse().ok()?))
+        })
+        .unwrap_or((1280u32, 720u32));
+    let n: u64 = std::env::var("SYNTH_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(300);
+    let mut hold = std::collections::BTreeMap::new();
+    let mut near = std::collections::BTreeMap::new();
+    let mut bg = std::collections::BTreeMap::new();
+    let mut counts = [0u32; 6];
+    let (mut clean, mut jpeg, mut mirrored, mut near_any) = (0, 0, 0, 0);
+    let mut ppi = Vec::new();
+    let mut luma = Vec::new();
+    let mut tone = Vec::new();
+    let mut ms = Vec::new();
+    for seed in 0..n {
+        let t = std::time::Instant::now();
+        let l = synth::scene(seed, w, h).labels;
+        ms.push(t.elapsed().as_secs_f64() * 1e3);
+        clean += l.reasons.is_empty() as u32;
+        near_any += !l.near_threshold.is_empty() as u32;
+        jpeg += l.jpeg_quality.is_some() as u32;
+        mirrored += l.mirrored as u32;
+        counts[l.finger_count.min(5) as usize] += 1;
+        for r in &l.reasons {
+            *hold.entry(r.as_str()).or_insert(0) += 1;
+        }
+        for r in &l.near_threshold {
+            *near.entry(r.as_str()).or_insert(0) += 1;
+        }
+        *bg.entry(format!("{:?}", l.background)).or_insert(0) += 1;
+        if l.ppi > 0.0 {
+            ppi.push(l.ppi);
+            tone.push(l.skin_tone);
+        }
+        if l.finger_pixels > 0 {
+            luma.push(l.finger_mean_luma);
+        }
+    }
+    let q = |v: &mut Vec<f32>| {
+        v.sort_by(|a, b| a.total_cmp(b));
+        let at = |p: f32| v[((v.len() - 1) as f32 * p) as usize];
+        format!(
+            "p5 {:.0} p25 {:.0} p50 {:.0} p75 {:.0} p95 {:.0}",
+            at(0.05),
+            at(0.25),
+            at(0.5),
+            at(0.75),
+            at(0.95)
+        )
+    };
+    ms.sort_by(|a, b| a.total_cmp(b));
+    println!(
+        "{w}x{h}, {n} scenes: clean {clean}, with a near-threshold reason {near_any}, jpeg {jpeg}, mirrored {mirrored}"
+    );
+    println!("reasons hold: {hold:?}");
+    println!("near threshold: {near:?}");
+    println!("finger count 0..5: {counts:?}");
+    println!("backgrounds: {bg:?}");
+    println!("ppi: {}", q(&mut ppi));
+    println!("finger mean luma: {}", q(&mut luma));
+    let mut tone100: Vec<f32> = tone.iter().map(|t| t * 100.0).collect();
+    println!("skin tone x100: {}", q(&mut tone100));
+    println!(
+        "ms per scene: median {:.0}, p95 {:.0}",
+        ms[ms.len() / 2],
+        ms[ms.len() * 95 / 100]
+    );
+}
+
+/// Writes frames of a sequence (`SYNTH_SEED`, every 10th frame) to /tmp/synth_seq.
+#[test]
+#[ignore]
+fn write_sequence() {
+    let seed: u64 = std::env::var("SYNTH_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5);
+    std::fs::create_dir_all("/tmp/synth_seq").unwrap();
+    let spec = SequenceSpec::new(seed, 1920, 1080);
+    for (i, (t, s)) in synth::sequence_specs(&spec).into_iter().enumerate() {
+        if i % 10 != 0 && i != 104 {
+            continue;
+        }
+        let sc = synth::render(&s);
+        sc.image
+            .save(format!("/tmp/synth_seq/f{i:03}.png"))
+            .unwrap();
+        let l = &sc.labels;
+        println!(
+            "{i} t {t:.2} ppi {:.0} blur {:.3} motion {:.2} count {} reasons {:?}",
+            l.ppi, l.blur_sigma_mm, l.motion_mm, l.finger_count, l.reasons
         );
     }
 }

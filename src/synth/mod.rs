@@ -368,9 +368,10 @@ pub struct Labels {
     pub background: BackgroundKind,
     /// What the generator aimed for.
     pub intent: Vec<ReasonCode>,
-    /// Reasons that hold under the default config ([`truth_reasons`]).
+    /// Reasons that hold ([`truth_reasons`]) under the default config with `mirrored` set to
+    /// this frame's flag, as an analyzer of this camera is configured.
     pub reasons: Vec<ReasonCode>,
-    /// Reasons whose value is near its threshold under the default config: exclude from scoring.
+    /// Reasons whose value is near its threshold under that config: exclude from scoring.
     pub near_threshold: Vec<ReasonCode>,
 }
 

@@ -128,8 +128,9 @@ impl ValueNoise {
     pub(crate) fn at(&self, x: f32, y: f32) -> f32 {
         let fx = ((x - self.x0) * self.inv_cell).clamp(0.0, (self.nx - 2) as f32);
         let fy = ((y - self.y0) * self.inv_cell).clamp(0.0, (self.ny - 2) as f32);
-        let ix = (fx as usize).min(self.nx - 2);
-        let iy = (fy as usize).min(self.ny - 2);
+        // The clamps above keep the (saturating) conversions within the lattice.
+        let ix = fx as usize;
+        let iy = fy as usize;
         let tx = fx - ix as f32;
         let ty = fy - iy as f32;
         let sx = tx * tx * (3.0 - 2.0 * tx);
@@ -189,8 +190,9 @@ impl<const N: usize> Lattice<N> {
     pub(crate) fn at(&self, x: f32, y: f32) -> [f32; N] {
         let fx = ((x - self.x0) * self.inv_cell).clamp(0.0, (self.nx - 2) as f32);
         let fy = ((y - self.y0) * self.inv_cell).clamp(0.0, (self.ny - 2) as f32);
-        let ix = (fx as usize).min(self.nx - 2);
-        let iy = (fy as usize).min(self.ny - 2);
+        // The clamps above keep the (saturating) conversions within the lattice.
+        let ix = fx as usize;
+        let iy = fy as usize;
         let tx = fx - ix as f32;
         let ty = fy - iy as f32;
         let sx = tx * tx * (3.0 - 2.0 * tx);
