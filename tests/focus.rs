@@ -848,3 +848,67 @@ fn synth_heldout_targets() {
     assert!(ppi >= 0.90, "ppi within 10%: {ppi:.3}");
     assert!(f1 >= 0.90, "too_blurry F1: {f1:.3}");
 }
+
+/// Cost per fingertip at 500 ppi (ridges on the print box, focus on the grown region):
+/// `cargo test --release --test focus -- --ignored --nocapture timing_per_fingertip`.
+#[test]
+#[ignore]
+fn timing_per_fingertip() {
+    for ppi in [350.0f32, 500.0, 700.0] {
+        let p = Patch {
+            ppi,
+            period_mm: 0.475,
+            blur_mm: 0.05,
+            motion_mm: 0.0,
+            motion_rad: 0.0,
+            level: 130.0,
+            modulation: 0.08,
+            shape: 0.0,
+            noise: 3.0,
+            jpeg: None,
+            seed: 1,
+        };
+        let (img, mask, w, h) = render(&p);
+        // The print box: one finger width, centred, from the top of the grown region.
+        let m = (w as f32 / 1.4 * 0.2) as usize;
+        let (bw, bh) = (w - 2 * m, h - m);
+        let sub: Vec<u8> = (m..m + bh)
+            .flat_map(|y| img[y * w + m..y * w + m + bw].to_vec())
+            .collect();
+        let sub_mask: Vec<u8> = (m..m + bh)
+            .flat_map(|y| mask[y * w + m..y * w + m + bw].to_vec())
+            .collect();
+        let mut ra = RidgeAnalyzer::new();
+        ra.set_finger_axis(Some([0.0, -1.0]));
+        let mut rm = RidgeMeasure::default();
+        let mut fa = FocusAnalyzer::new();
+        let mut fm = FocusMeasure::default();
+        let (mut best_r, mut best_f) = (u128::MAX, u128::MAX);
+        for _ in 0..200 {
+            let t = std::time::Instant::now();
+            ra.measure(&sub, &sub_mask, bw, bh, &mut rm);
+            let t1 = t.elapsed().as_nanos();
+            let t = std::time::Instant::now();
+            fa.measure(
+                &img,
+                &mask,
+                w,
+                h,
+                rm.period_px.unwrap_or(9.35),
+                &rm,
+                250,
+                &mut fm,
+            );
+            let t2 = t.elapsed().as_nanos();
+            best_r = best_r.min(t1);
+            best_f = best_f.min(t2);
+        }
+        eprintln!(
+            "{ppi} ppi: print box {bw}x{bh} ridge {:.0} us ({} blocks), focus region {w}x{h} {:.0} us ({} edge points); fastest of 200",
+            best_r as f64 / 1000.0,
+            rm.blocks_measured,
+            best_f as f64 / 1000.0,
+            fm.edge_points
+        );
+    }
+}
