@@ -32,7 +32,8 @@ Sources (default: camera 0):
                         them, as written by --write-sequence, gives timestamps and truth)
   --synth-sequence SEED play a generated sequence (approach, shake, hold still, focus)
   --size WxH            size of the generated frames (default 1920x1080)
-  --fps F               replay rate when frames carry no timestamps (default 20)
+  --fps F               replay rate when frames carry no timestamps (default 20); for
+                        --synth-sequence, the sequence's frame rate (default 30)
   --loop                start a replay over when it ends (window only)
   --frames N            stop after N frames (a window stays open on the last one)
 
@@ -57,6 +58,7 @@ struct Args {
     synth: Option<u64>,
     size: (u32, u32),
     fps: f64,
+    fps_given: bool,
     looping: bool,
     frames: Option<u64>,
     headless: bool,
@@ -116,6 +118,7 @@ fn parse_args() -> Result<Args, String> {
                 if !(a.fps > 0.0 && a.fps <= 240.0) {
                     return Err("--fps must be in (0, 240]".into());
                 }
+                a.fps_given = true;
             }
             "--loop" => a.looping = true,
             "--frames" => {
@@ -195,7 +198,12 @@ fn run(args: Args) -> Result<(), String> {
     let mut src = if let Some(path) = &args.replay {
         source::open_folder(path, args.fps)?
     } else if let Some(seed) = args.synth {
-        source::open_synth(seed, args.size.0, args.size.1)?
+        let fps = if args.fps_given {
+            args.fps as f32
+        } else {
+            30.0
+        };
+        source::open_synth(seed, args.size.0, args.size.1, fps)?
     } else {
         source::open_camera(args.camera)?
     };

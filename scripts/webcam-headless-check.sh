@@ -39,7 +39,7 @@ check(len(lines) > 0, f"{len(lines)} JSON lines")
 check(all(need <= l.keys() for l in lines), "every line has the documented fields")
 check(all("label" in l for l in lines), "every line carries its label (labels.jsonl joined by file)")
 check(all(b["t"] > a["t"] for a, b in zip(lines, lines[1:])), "timestamps increase")
-lab = lambda l: l["label"]["labels"]
+lab = lambda l: l["label"]
 # The session's own measurement: hold_still follows the labelled shake (motion blur > 0.5 mm
 # marks the shake phase) and is gone 0.5 s after the hand stops.
 shake = [l for l in lines if lab(l)["motion_mm"] > 0.5]

@@ -129,14 +129,17 @@ impl Analyzer {
         let mut periods = [0f32; MAX_FINGERS];
         let mut widths = [0f32; MAX_FINGERS];
         let mut boxes = [Rect::default(); MAX_FINGERS];
+        let mut axes = [[0f32; 2]; MAX_FINGERS];
         let mut nf = 0;
         for finger in geo.fingers.iter().filter(|f| f.counted).take(MAX_FINGERS) {
             boxes[nf] = finger.print_box;
             widths[nf] = finger.width_px;
+            axes[nf] = finger.direction;
             nf += 1;
         }
         let mut np = 0;
         for (i, rect) in boxes[..nf].iter().enumerate() {
+            self.ridge.set_finger_axis(Some(axes[i]));
             if let Some(p) = self.measure_ridges(frame, *rect, i) {
                 periods[np] = p;
                 np += 1;
@@ -160,20 +163,26 @@ impl Analyzer {
         {
             let rect = frame.copy_luma(finger.print_box, &mut self.roi);
             fill_roi_mask(&self.mask, &geo.finger_mask, rect, &mut self.roi_mask);
+            let (mean, glare_fraction) =
+                crate::exposure::region_stats(&self.roi, &self.roi_mask, &self.config.glare);
+            // Focus also reads the finger's silhouette, just outside the print box.
+            let frect = frame.copy_luma(
+                crate::focus::focus_rect(finger.print_box, finger.width_px),
+                &mut self.roi,
+            );
+            fill_roi_mask(&self.mask, &geo.finger_mask, frect, &mut self.roi_mask);
             let period = self.ridges[i].period_px.or(expected_period).unwrap_or(9.0);
             self.focus.measure(
                 &self.roi,
                 &self.roi_mask,
-                rect.width as usize,
-                rect.height as usize,
+                frect.width as usize,
+                frect.height as usize,
                 period,
                 &self.ridges[i],
                 clip,
                 &mut self.focuses[i],
             );
             let to_mm = |px: f32| report.ppi.ppi.map(|ppi| px * 25.4 / ppi);
-            let (mean, glare_fraction) =
-                crate::exposure::region_stats(&self.roi, &self.roi_mask, &self.config.glare);
             let ridge = &self.ridges[i];
             let fm = &self.focuses[i];
             let mut fr = FingerReport {
@@ -186,8 +195,9 @@ impl Analyzer {
                 ridge_period_px: ridge.period_px,
                 ridge_coherence: ridge.coherence,
                 ridge_clarity: ridge.clarity,
-                blur_mm: to_mm(fm.blur_px),
-                motion_mm: to_mm(fm.motion_px),
+                // A fingertip too dark or noisy to judge focus on does not vote.
+                blur_mm: to_mm(fm.blur_px).filter(|_| fm.judged),
+                motion_mm: to_mm(fm.motion_px).filter(|_| fm.judged),
                 focus_score: fm.score,
                 mean_luma: mean,
                 glare_fraction,

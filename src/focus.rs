@@ -7,11 +7,15 @@
 //! block, the ridge amplitude at the block's period and the block's mean brightness; this stage
 //! turns those into a blur estimate.
 
+use crate::frame::Rect;
 use crate::ridge::RidgeMeasure;
 use std::f32::consts::PI;
 
-/// Modulation (amplitude over mean) of sharp ridges, the reference blur is measured against.
-const SHARP_MODULATION: f32 = 0.30;
+/// Modulation (amplitude over mean) of sharp ridges, the reference blur is measured against
+/// when neither the silhouette nor ridge harmonics can be read. Sharp generated fingers show
+/// 0.022-0.081 (10th-90th percentile, median 0.044, tuning seeds 0-199); the phone photo of
+/// `tests/ridge_real.rs` 0.028. A prior, not a measurement: see the module notes.
+const SHARP_MODULATION: f32 = 0.05;
 /// Second-harmonic over fundamental amplitude of sharp ridges (a phone photo of a fingertip
 /// shows ~0.16 at ~1900 ppi; a pure sinusoid 0).
 const SHARP_HARMONIC2: f32 = 0.2;
@@ -56,6 +60,30 @@ pub struct FocusMeasure {
     pub edge_points: u32,
     /// Gaussian sigma (pixels) from the ridges alone.
     pub ridge_blur_px: f32,
+    /// False when neither ridges nor silhouette could be read against the noise (a very dark
+    /// or noisy fingertip): `blur_px` is then the silhouette's reading or 0, and `score` 50.
+    pub judged: bool,
+}
+
+/// Share of the finger width added on every side of the print box for the focus measurement:
+/// enough to hold the silhouette (tip and sides) with background beyond it.
+const FOCUS_MARGIN: f32 = 0.2;
+
+/// The region the focus stage should be given for a fingertip: its print box grown by a fifth
+/// of the finger width on every side (the caller clamps it to the frame), so that the finger's
+/// silhouette, the sharpest contrast-free edge there is, lies inside with background beyond.
+pub fn focus_rect(print_box: Rect, finger_width_px: f32) -> Rect {
+    let m = if finger_width_px.is_finite() {
+        (FOCUS_MARGIN * finger_width_px).clamp(0.0, 4096.0) as u32
+    } else {
+        0
+    };
+    Rect {
+        x: print_box.x.saturating_sub(m),
+        y: print_box.y.saturating_sub(m),
+        width: print_box.width.saturating_add(2 * m),
+        height: print_box.height.saturating_add(2 * m),
+    }
 }
 
 /// One block as the motion fit sees it.
@@ -73,6 +101,7 @@ pub struct FocusAnalyzer {
     vals: Vec<(f32, f32)>,
     pairs: Vec<Block>,
     dead: Vec<(usize, f32)>,
+    tmp: Vec<(f32, f32)>,
     edges: EdgeProbe,
 }
 
@@ -98,6 +127,7 @@ impl FocusAnalyzer {
         out: &mut FocusMeasure,
     ) {
         *out = FocusMeasure::default();
+        out.judged = true;
         let period = if period_px.is_finite() && period_px > 0.0 {
             period_px
         } else {
@@ -126,7 +156,10 @@ impl FocusAnalyzer {
             // What is left of the ridges, floored at the noise (below it nothing is measured).
             let m = a1.max(b.noise_amplitude).max(1e-3) / b.mean;
             if alive {
-                self.vals.push((sigma_rel(m / SHARP_MODULATION), 1.0));
+                // Sigma in pixels against the period the curvature leaves here.
+                let local = period * b.foreshortening.clamp(0.2, 1.0);
+                self.vals
+                    .push((sigma_rel(m / SHARP_MODULATION) * local, 1.0));
                 self.pairs.push(Block {
                     theta: b.normal_rad,
                     m,
@@ -190,12 +223,27 @@ impl FocusAnalyzer {
             clip_level,
         );
         out.edge_points = self.edges.samples.len() as u32;
-        let edge = edge_fit(&mut self.edges.samples, &mut self.vals);
+        let edge = edge_blur(&mut self.edges.samples, &mut self.tmp);
         out.edge_blur_px = edge.map(|e| e.0.sqrt());
         out.edge_motion_px = edge.map(|e| e.1);
         if self.vals.is_empty() {
             // No ridges at all: blurred beyond recognition, unless the silhouette says sharp
-            // (then the ridges are worn or dirty: a clarity problem, not a focus one).
+            // (then the ridges are worn or dirty: a clarity problem, not a focus one), or
+            // unless even sharp ridges would not stand out of the noise here (a dark frame):
+            // then focus cannot be judged and nothing is claimed.
+            let (mut noise, mut level, mut k) = (0f32, 0f32, 0f32);
+            for b in &ridge.detail {
+                noise += b.noise_amplitude;
+                level += b.mean;
+                k += 1.0;
+            }
+            if k > 0.0 && noise / k >= 0.5 * SHARP_MODULATION * level / k {
+                out.judged = false;
+                out.ridge_blur_px = 0.0;
+                out.blur_px = out.edge_blur_px.unwrap_or(0.0);
+                out.score = 50.0;
+                return;
+            }
             out.ridge_blur_px = UNRESOLVED_SIGMA * period;
             out.blur_px = out.edge_blur_px.unwrap_or(out.ridge_blur_px);
             let r = out.blur_px / period / SIGMA_AT_HALF_SCORE;
@@ -203,12 +251,9 @@ impl FocusAnalyzer {
             return;
         }
         let fit = motion_fit(&self.pairs);
-        // Without motion the median block says how much the ridges faded; with it, the
-        // blocks across the motion do.
-        let rel_mod = match fit {
-            Some((_, _, ln_across)) => sigma_rel(ln_across.exp() / SHARP_MODULATION),
-            None => crate::ridge::weighted_median(&mut self.vals).unwrap_or(0.0),
-        };
+        // The median block says how much the ridges faded (blocks wiped out by motion are not
+        // among them).
+        let rel_mod = crate::ridge::weighted_median(&mut self.vals).unwrap_or(0.0) / period;
         // Harmonics are contrast-free: when the second harmonic stands clear of the noise, its
         // ratio to the fundamental dates the blur directly (it fades as
         // exp(-6 pi^2 sigma^2 / p^2) relative to the fundamental).
@@ -329,7 +374,7 @@ impl EdgeProbe {
                         }
                     }
                     let (x, y) = if pass == 0 { (bi, l) } else { (l, bi) };
-                    self.edge_point(luma, w, h, x, y, pass, s1, s2, half, ns, clip);
+                    self.edge_point(luma, mask, w, h, x, y, pass, s1, s2, half, ns, clip);
                     // One point per mask edge crossing.
                     i += reach_i.max(2) + 1;
                 }
@@ -343,6 +388,7 @@ impl EdgeProbe {
     fn edge_point(
         &mut self,
         luma: &[u8],
+        mask: &[u8],
         w: usize,
         h: usize,
         x: usize,
@@ -406,18 +452,6 @@ impl EdgeProbe {
         if top >= clip as f32 {
             return;
         }
-        // A step, not a dip: the plateaus differ by most of the profile's range.
-        let k = 4usize.min(ns / 4).max(1);
-        let left = self.prof[..k].iter().sum::<f32>() / k as f32;
-        let right = self.prof[ns - k..].iter().sum::<f32>() / k as f32;
-        let (lo, hi) = self
-            .prof
-            .iter()
-            .fold((f32::MAX, f32::MIN), |(a, b), &v| (a.min(v), b.max(v)));
-        let step = right - left;
-        if step.abs() < MIN_EDGE_STEP || step.abs() < 0.6 * (hi - lo) {
-            return;
-        }
         // The step is where the coarse derivative peaks (ridges beside it are small at that
         // scale); the fine derivative is read around the same place.
         let centre = ns / 2;
@@ -427,6 +461,35 @@ impl EdgeProbe {
         let (g1, _) = peak_response(&self.prof, &self.kern1, at, near);
         let (gm, _) = peak_response(&self.prof, &self.kernm, at, near);
         if g1 <= 0.0 || g2 <= 0.0 || gm <= 0.0 {
+            return;
+        }
+        // A step, not a dip or a ridge: just beyond the coarse kernel's reach on either side
+        // the levels differ by most of the range between them (the gap between two touching
+        // fingers is a dip; a finger right beside is fine as long as its edge is further).
+        let d = (2.0 * (3.0 * s2 + 1.0)) as usize;
+        if at < d + 2 || at + d + 3 > ns {
+            return;
+        }
+        let left = self.prof[at - d - 2..=at - d + 2].iter().sum::<f32>() / 5.0;
+        let right = self.prof[at + d - 2..=at + d + 2].iter().sum::<f32>() / 5.0;
+        let (lo, hi) = self.prof[at - d..=at + d]
+            .iter()
+            .fold((f32::MAX, f32::MIN), |(a, b), &v| (a.min(v), b.max(v)));
+        // And the step must be the finger's own edge: the mask differs on its two sides
+        // (a background edge near the finger, blurred by the depth of field, has background
+        // on both).
+        let off = at as f32 * 0.5 - half;
+        let dpx = d as f32 * 0.5;
+        let mask_at = |t: f32| -> bool {
+            let (px_, py_) = (xf + t * c, yf + t * s);
+            let (xi, yi) = (px_.round() as usize, py_.round() as usize);
+            xi < w && yi < h && mask[yi * w + xi] != 0
+        };
+        if mask_at(off - dpx) == mask_at(off + dpx) {
+            return;
+        }
+        let step = right - left;
+        if step.abs() < MIN_EDGE_STEP || step.abs() < 0.6 * (hi - lo) {
             return;
         }
         let rho = g1 / g2;
@@ -493,69 +556,67 @@ fn peak_response(prof: &[f32], k: &[f32], centre: usize, span: usize) -> (f32, u
     (best, at)
 }
 
-/// Fits sigma^2(angle) = a + b cos(2 angle) + c sin(2 angle) to the edge samples (weighted):
+/// Gaussian blur and motion from the silhouette samples (normal angle, sigma^2, weight):
 /// returns (Gaussian sigma^2, motion length, motion direction), or None with too few samples.
-fn edge_fit(
+///
+/// Shading only widens an edge (a side turned away from the light falls off gradually), so the
+/// Gaussian part is the 40th percentile of the samples' sigma^2. Motion widens the edges whose
+/// normal lies along it, on both sides of the finger alike, which shading does not: for each
+/// candidate direction the excess over the Gaussian part is taken on the less widened of the
+/// two opposite sides (motion along the finger, where only the tip shows, is left to the
+/// ridges).
+fn edge_blur(
     samples: &mut Vec<(f32, f32, f32)>,
     tmp: &mut Vec<(f32, f32)>,
 ) -> Option<(f32, f32, f32)> {
     if samples.len() < MIN_EDGE_SAMPLES {
         return None;
     }
-    // Points that lock onto something other than the silhouette (a ridge, a crease, the
-    // shadow of a neighbour) are outliers in sigma: keep those within 3 MADs of the median.
+    // Where the background is nearly as bright as the skin's darkened limb, the limb's shading
+    // ramp passes for a soft edge: keep the edges with at least half the contrast of the
+    // strongest ones.
     tmp.clear();
-    tmp.extend(samples.iter().map(|s| (s.1.sqrt(), 1.0)));
-    let med = crate::ridge::weighted_median(tmp)?;
-    for t in tmp.iter_mut() {
-        *t = ((t.0 - med).abs(), 1.0);
-    }
-    let mad = crate::ridge::weighted_median(tmp)?.max(0.1 + 0.1 * med);
-    samples.retain(|s| (s.1.sqrt() - med).abs() <= 3.0 * mad);
+    tmp.extend(samples.iter().map(|s| (s.2, 1.0)));
+    tmp.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let strong = tmp.get(tmp.len() * 9 / 10).map(|v| v.0)?;
+    samples.retain(|s| s.2 >= 0.5 * strong);
     if samples.len() < MIN_EDGE_SAMPLES {
         return None;
     }
-    let mut m = [[0f64; 3]; 3];
-    let mut v = [0f64; 3];
-    let (mut rc, mut rs, mut wt) = (0f64, 0f64, 0f64);
-    for &(t, var, wgt) in samples.iter() {
-        let (s2, c2) = (2.0 * t as f64).sin_cos();
-        let x = [1.0, c2, s2];
-        let wgt = wgt as f64;
-        rc += wgt * c2;
-        rs += wgt * s2;
-        wt += wgt;
-        for i in 0..3 {
-            for j in 0..3 {
-                m[i][j] += wgt * x[i] * x[j];
-            }
-            v[i] += wgt * x[i] * var as f64;
+    tmp.clear();
+    tmp.extend(samples.iter().map(|s| (s.1, 1.0)));
+    tmp.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let gauss = tmp.get(tmp.len() * 2 / 5).map(|v| v.0)?;
+    let (mut best_len, mut best_dir) = (0f32, 0f32);
+    for k in 0..12 {
+        let phi = -0.5 * PI + k as f32 * PI / 12.0;
+        let mut side = [0f32; 2];
+        let mut seen = [0usize; 2];
+        for (j, sd) in side.iter_mut().enumerate() {
+            tmp.clear();
+            tmp.extend(samples.iter().filter_map(|&(t, var, _)| {
+                let c = (t - phi).cos();
+                let on = if j == 0 { c > 0.85 } else { c < -0.85 };
+                on.then_some((var, 1.0))
+            }));
+            seen[j] = tmp.len();
+            *sd = crate::ridge::weighted_median(tmp).unwrap_or(0.0);
+        }
+        // One side alone (the tip, for motion along the finger) cannot tell motion from
+        // shading: the ridges' fading speaks for that case.
+        let excess = if seen[0] >= 3 && seen[1] >= 3 {
+            side[0].min(side[1]) - gauss
+        } else {
+            0.0
+        };
+        // A box of length L has variance L^2 / 12 along it (|cos| ~0.95 on these edges).
+        let len = (12.0 * excess.max(0.0) / 0.9).sqrt();
+        if len > best_len {
+            best_len = len;
+            best_dir = phi;
         }
     }
-    // Edge normals of a fingertip point every way; when they do not (a straight cut), only
-    // the mean is meaningful.
-    if (rc * rc + rs * rs).sqrt() > 0.8 * wt {
-        let mean = v[0] / wt.max(1e-9);
-        return Some((mean as f32, 0.0, 0.0));
-    }
-    let sol = solve(m, v)?;
-    // Only the part of the orientation term that stands above two standard errors of the
-    // scatter is taken as motion (see `motion_fit`).
-    let mut rss = 0f64;
-    for &(t, var, wgt) in samples.iter() {
-        let (s2, c2) = (2.0 * t as f64).sin_cos();
-        let r = var as f64 - (sol[0] + sol[1] * c2 + sol[2] * s2);
-        rss += wgt as f64 * r * r;
-    }
-    let n = samples.len() as f64;
-    let s2 = rss / wt.max(1e-9) * n / (n - 3.0);
-    let se2 = 2.0 * s2 / n;
-    let raw = (sol[1] * sol[1] + sol[2] * sol[2]).sqrt();
-    let amp = (raw * raw - 4.0 * se2).max(0.0).sqrt();
-    let phi = (0.5 * sol[2].atan2(sol[1])) as f32;
-    let gauss = (sol[0] - amp).max(0.0) as f32;
-    let len = (24.0 * amp).sqrt() as f32;
-    Some((gauss, len, phi))
+    Some((gauss, best_len, best_dir))
 }
 
 /// Sigma over period from the ratio of the second harmonic to the fundamental.

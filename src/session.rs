@@ -487,8 +487,11 @@ const MIN_TOP_SIDE: usize = 4 * SEARCH_RADIUS as usize;
 /// previous frame, after removing the change in mean brightness), then at each finer level a
 /// walk to the least cost among the ±1 neighbours of twice the coarser shift, and at the finest
 /// an equiangular fit through the three costs along each axis for the sub-pixel part. The hand's
-/// box includes its outline, which is what moves most visibly at low resolution. Owns its
-/// buffers: no allocation once warm.
+/// box includes its outline, which is what moves most visibly at low resolution. Where this
+/// whole-box motion leaves pixels unexplained (a hand moving over a still background that the
+/// mask took for skin: a wooden floor, a beige wall), a second search over those pixels only
+/// finds the hand's own motion, and the larger of the two is the answer. Owns its buffers: no
+/// allocation once warm.
 #[derive(Debug, Default)]
 pub struct MotionEstimator {
     prev: [Vec<u8>; MAX_LEVELS + 1],
@@ -498,7 +501,14 @@ pub struct MotionEstimator {
     dims: (usize, usize, u32),
     prev_box: Option<[usize; 4]>,
     has_prev: bool,
+    moving: Vec<u8>,
 }
+
+/// Luma difference (top pyramid level) above which a pixel is not explained by the first,
+/// whole-box motion and joins the second search.
+const RESIDUAL: u8 = 12;
+/// Share of the box's top-level pixels that must be unexplained for the second search.
+const MIN_MOVING_SHARE: f32 = 0.03;
 
 /// Margin added around the hand's box, low-resolution pixels.
 const BOX_MARGIN: usize = 4;
@@ -542,7 +552,7 @@ impl MotionEstimator {
         let same = self.dims == (w, h, low.factor) && self.levels == levels;
         let result = if self.has_prev && same {
             let b = self.prev_box.unwrap_or([0, 0, w, h]);
-            self.search(b, levels)
+            self.two_layer(b, levels)
                 .map(|d| [d[0] * low.factor as f32, d[1] * low.factor as f32])
         } else {
             None
@@ -555,10 +565,126 @@ impl MotionEstimator {
         result
     }
 
-    /// Displacement in level-0 pixels of `cur` relative to `prev` inside box `b` (level 0).
-    fn search(&self, b: [usize; 4], levels: usize) -> Option<[f32; 2]> {
+    /// The whole box's motion, then the motion of what it leaves unexplained (a hand moving
+    /// over a still background that the mask took for skin); the larger of the two.
+    fn two_layer(&mut self, b: [usize; 4], levels: usize) -> Option<[f32; 2]> {
+        let first = self.search(b, levels, None)?;
+        let top = levels;
+        let (tw, th) = self.sizes[top];
+        let k = (1usize << top) as f32;
+        let tb = [
+            b[0] >> top,
+            b[1] >> top,
+            (b[2] >> top).min(tw),
+            (b[3] >> top).min(th),
+        ];
+        let mut moving = std::mem::take(&mut self.moving);
+        moving.clear();
+        moving.resize(tw * th, 0);
+        // Residual of the first motion on the reduced image itself, the current frame sampled
+        // bilinearly at the sub-pixel shift (so outlines that moved exactly as measured are not
+        // flagged); each flagged pixel counts in its top-level cell.
+        let (w0, h0) = self.sizes[0];
+        let (p0, c0) = (&self.prev[0], &self.cur[0]);
+        let offset = inside(
+            b,
+            w0,
+            h0,
+            first[0].round() as i32,
+            first[1].round() as i32,
+            1,
+        )
+        .map_or(0, |ib| {
+            mean_offset(
+                p0,
+                c0,
+                w0,
+                ib,
+                first[0].round() as i32,
+                first[1].round() as i32,
+            )
+        }) as f32;
+        let sample = |x: f32, y: f32| -> Option<f32> {
+            let (x0, y0) = (x.floor(), y.floor());
+            if x0 < 0.0 || y0 < 0.0 || x0 + 1.0 >= w0 as f32 || y0 + 1.0 >= h0 as f32 {
+                return None;
+            }
+            let (ax, ay) = (x - x0, y - y0);
+            let i = y0 as usize * w0 + x0 as usize;
+            let at = |k: usize| c0.get(k).copied().unwrap_or(0) as f32;
+            let top_row = at(i) * (1.0 - ax) + at(i + 1) * ax;
+            let bottom = at(i + w0) * (1.0 - ax) + at(i + w0 + 1) * ax;
+            Some(top_row * (1.0 - ay) + bottom * ay)
+        };
+        for y in b[1]..b[3].min(h0) {
+            let row = (y >> top) * tw;
+            for x in b[0]..b[2].min(w0) {
+                let Some(c) = sample(x as f32 + first[0], y as f32 + first[1]) else {
+                    continue;
+                };
+                if (p0[y * w0 + x] as f32 + offset - c).abs() > RESIDUAL as f32 {
+                    if let Some(m) = moving.get_mut(row + (x >> top)) {
+                        *m = m.saturating_add(1);
+                    }
+                }
+            }
+        }
+        // A top-level cell moves when a quarter of its reduced pixels do.
+        let cell = (1usize << top) * (1usize << top);
+        let mut count = 0usize;
+        for m in moving.iter_mut() {
+            *m = (*m as usize * 4 >= cell && *m > 0) as u8;
+            count += *m as usize;
+        }
+        let (prev, cur) = (&self.prev[top], &self.cur[top]);
+        let area = (tb[2].saturating_sub(tb[0])) * (tb[3].saturating_sub(tb[1]));
+        let second = if count >= 16 && count as f32 >= MIN_MOVING_SHARE * area as f32 {
+            self.search(b, levels, Some(&moving))
+        } else {
+            None
+        };
+        // The second motion must explain the flagged pixels clearly better than the first.
+        let flagged_cost = |d: [f32; 2]| -> Option<u64> {
+            let (sx, sy) = ((d[0] / k).round() as i32, (d[1] / k).round() as i32);
+            let ib = inside(tb, tw, th, sx, sy, 1)?;
+            let weights = Some(Weights {
+                mask: &moving,
+                width: tw,
+                shift: 0,
+            });
+            let mut least = u64::MAX;
+            for j in -1..=1 {
+                for i in -1..=1 {
+                    least = least.min(sad(prev, cur, tw, ib, sx + i, sy + j, 0, weights));
+                }
+            }
+            Some(least)
+        };
+        let mag = |d: [f32; 2]| d[0].hypot(d[1]);
+        let result = match second {
+            Some(d) if mag(d) > mag(first) + 0.5 => match (flagged_cost(first), flagged_cost(d)) {
+                (Some(c1), Some(c2)) if 2 * c2 < c1 => d,
+                _ => first,
+            },
+            _ => first,
+        };
+        self.moving = moving;
+        Some(result)
+    }
+
+    /// Displacement in level-0 pixels of `cur` relative to `prev` inside box `b` (level 0),
+    /// counting only the pixels flagged in `only` (top-level resolution) when given.
+    fn search(&self, b: [usize; 4], levels: usize, only: Option<&[u8]>) -> Option<[f32; 2]> {
         let r = SEARCH_RADIUS;
         let top = levels;
+        let tw0 = self.sizes[top].0;
+        let weights = |l: usize| {
+            only.map(|m| Weights {
+                mask: m,
+                width: tw0,
+                shift: top - l,
+            })
+        };
         let (tw, th) = self.sizes[top];
         let scale_box = |l: usize| {
             [
@@ -577,7 +703,7 @@ impl MotionEstimator {
         let mut best = (u64::MAX, 0i32, 0i32);
         for dy in -r..=r {
             for dx in -r..=r {
-                let s = sad(prev, cur, tw, tb, dx, dy, offset);
+                let s = sad(prev, cur, tw, tb, dx, dy, offset, weights(top));
                 if s < best.0 {
                     best = (s, dx, dy);
                 }
@@ -604,6 +730,7 @@ impl MotionEstimator {
                             cx + i as i32 - 1,
                             cy + j as i32 - 1,
                             offset,
+                            weights(l),
                         );
                     }
                 }
@@ -637,6 +764,7 @@ impl MotionEstimator {
                         cx + i as i32 - 1,
                         cy + j as i32 - 1,
                         offset,
+                        weights(0),
                     );
                 }
             }
@@ -738,9 +866,28 @@ fn mean_offset(prev: &[u8], cur: &[u8], w: usize, b: [usize; 4], dx: i32, dy: i3
     }
 }
 
-/// Sum over box `b` of |prev(x, y) + offset - cur(x + dx, y + dy)|; the caller keeps the shifted
-/// box inside the image.
-fn sad(prev: &[u8], cur: &[u8], w: usize, b: [usize; 4], dx: i32, dy: i32, offset: i32) -> u64 {
+/// Which pixels count in a matching cost: a 0/1 mask at the top pyramid level, read at a level
+/// `shift` levels finer.
+#[derive(Clone, Copy)]
+struct Weights<'a> {
+    mask: &'a [u8],
+    width: usize,
+    shift: usize,
+}
+
+/// Sum over box `b` of |prev(x, y) + offset - cur(x + dx, y + dy)| (over the pixels `weights`
+/// flags, when given); the caller keeps the shifted box inside the image.
+#[allow(clippy::too_many_arguments)]
+fn sad(
+    prev: &[u8],
+    cur: &[u8],
+    w: usize,
+    b: [usize; 4],
+    dx: i32,
+    dy: i32,
+    offset: i32,
+    weights: Option<Weights>,
+) -> u64 {
     let mut total = 0u64;
     let xs = (b[0] as i64 + dx as i64) as usize;
     let len = b[2] - b[0];
@@ -749,8 +896,25 @@ fn sad(prev: &[u8], cur: &[u8], w: usize, b: [usize; 4], dx: i32, dy: i32, offse
         let p = &prev[y * w + b[0]..y * w + b[0] + len];
         let c = &cur[ys * w + xs..ys * w + xs + len];
         let mut s = 0u32;
-        for (&a, &bb) in p.iter().zip(c) {
-            s += (a as i32 + offset - bb as i32).unsigned_abs();
+        match weights {
+            None => {
+                for (&a, &bb) in p.iter().zip(c) {
+                    s += (a as i32 + offset - bb as i32).unsigned_abs();
+                }
+            }
+            Some(m) => {
+                let mrow = (y >> m.shift) * m.width;
+                for (i, (&a, &bb)) in p.iter().zip(c).enumerate() {
+                    let flag = m
+                        .mask
+                        .get(mrow + ((b[0] + i) >> m.shift))
+                        .copied()
+                        .unwrap_or(0);
+                    if flag != 0 {
+                        s += (a as i32 + offset - bb as i32).unsigned_abs();
+                    }
+                }
+            }
         }
         total += s as u64;
     }

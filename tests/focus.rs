@@ -115,20 +115,24 @@ fn motion(img: &mut [f32], w: usize, h: usize, len: f32, angle: f32) {
     }
 }
 
-/// Renders a fingertip print box (one finger width wide, 1.3 tall) with a loop-like ridge
+/// Renders a fingertip's focus region (the print box grown by a fifth of the finger width on
+/// every side: 1.4 finger widths wide, 1.3 tall) with a loop-like ridge
 /// field, its finger mask, and the true ridge period in pixels.
 fn render(p: &Patch) -> (Vec<u8>, Vec<u8>, usize, usize) {
     let mut rng = Rng(p.seed);
     let per_mm = p.ppi / 25.4;
-    let w = (17.5 * per_mm) as usize;
-    let h = (1.3 * w as f32) as usize;
+    // The region the analyzer gives the focus stage: the print box (one finger width, 17.5 mm,
+    // wide) grown by a fifth of the width on every side.
+    let finger = 17.5 * per_mm;
+    let w = (1.4 * finger) as usize;
+    let h = (1.3 * finger) as usize;
     let period = p.period_px();
     let (cx, cy) = (
         w as f32 * rng.uniform(0.35, 0.65),
         h as f32 * rng.uniform(0.45, 0.7),
     );
-    let half = 0.46 * w as f32;
-    let tip = 0.08 * h as f32;
+    let half = 0.5 * finger;
+    let tip = 0.2 * finger;
     let bg = rng.uniform(20.0, 90.0);
     let warp = rng.uniform(0.0, 0.3);
     let ambient = rng.uniform(0.35, 0.6);
@@ -144,7 +148,10 @@ fn render(p: &Patch) -> (Vec<u8>, Vec<u8>, usize, usize) {
                 img[y * w + x] = bg;
                 continue;
             }
-            let (ex, ey) = (x as f32 - cx, y as f32 - cy);
+            // Ridges live on the skin: across the finger, surface distance is
+            // half * asin(dx / half), so they crowd towards the silhouette as on a real finger.
+            let a = half * (dx / half).clamp(-1.0, 1.0).asin();
+            let (ex, ey) = (a + 0.5 * w as f32 - cx, y as f32 - cy);
             let r = (ex * ex + ey * ey).sqrt();
             let phase = r / period + warp * (ex / w as f32 * 3.0).sin();
             let c = (2.0 * PI * phase).cos();
@@ -156,7 +163,7 @@ fn render(p: &Patch) -> (Vec<u8>, Vec<u8>, usize, usize) {
             let shade = ambient + (1.0 - ambient) * (nz + 0.35) / 1.35;
             img[y * w + x] = p.level * shade * (1.0 + p.modulation * prof);
             // The low-resolution mask: a little inside the outline.
-            let m = dx.abs() < half - 0.04 * w as f32 && (y as f32) > top + 0.04 * w as f32;
+            let m = dx.abs() < half - 0.03 * finger && (y as f32) > top + 0.03 * finger;
             mask[y * w + x] = m as u8;
         }
     }
@@ -455,6 +462,453 @@ fn debug_one() {
             b.amplitude / b.mean,
             b.noise_amplitude / b.mean,
             b.valid
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Generated scenes (fingerqc::synth), measured through the label print boxes so that the result
+// does not depend on segmentation.
+
+use fingerqc::ReasonCode;
+use fingerqc::config::Config;
+use fingerqc::synth::{self, MASK_DIGIT};
+
+/// What the ridge, distance and focus stages say about one scene.
+struct SceneResult {
+    seed: u64,
+    has_hand: bool,
+    true_ppi: f32,
+    ppi: Option<f32>,
+    source: fingerqc::report::PpiSource,
+    blur_mm: Option<f32>,
+    motion_mm: Option<f32>,
+    truth_blurry: bool,
+    near: bool,
+    true_blur_mm: f32,
+    true_motion_mm: f32,
+    contrast: f32,
+    periods: Vec<(f32, Option<f32>)>,
+    edge_pts: Vec<u32>,
+    modulation: f32,
+}
+
+/// The median as the analyzer takes it over fingers (mean of the middle two for an even count).
+fn median(v: &mut [f32]) -> Option<f32> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f32::total_cmp);
+    let n = v.len();
+    Some(if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        0.5 * (v[n / 2 - 1] + v[n / 2])
+    })
+}
+
+/// Measures a scene's counted fingers inside their label print boxes, with a finger mask as
+/// coarse as the analyzer's (the per-pixel truth reduced to work-factor cells, majority vote).
+fn measure_scene(seed: u64, w: u32, h: u32) -> SceneResult {
+    let scene = synth::scene(seed, w, h);
+    let l = &scene.labels;
+    let frame = fingerqc::FrameView::from_rgb_image(&scene.image).expect("frame");
+    let config = Config::default();
+    let f = fingerqc::segment::work_factor(w, h) as usize;
+    let (mw, mh) = ((w as usize).div_ceil(f), (h as usize).div_ceil(f));
+    let mut low = vec![0u8; mw * mh];
+    for (i, v) in low.iter_mut().enumerate() {
+        let (cx, cy) = (i % mw, i / mw);
+        let (mut on, mut all) = (0, 0);
+        for y in cy * f..((cy + 1) * f).min(h as usize) {
+            for x in cx * f..((cx + 1) * f).min(w as usize) {
+                all += 1;
+                on += (scene.mask.get_pixel(x as u32, y as u32)[0] & MASK_DIGIT != 0) as u32;
+            }
+        }
+        *v = (2 * on >= all) as u8;
+    }
+    let mut ra = RidgeAnalyzer::new();
+    let mut fa = FocusAnalyzer::new();
+    let mut roi = Vec::new();
+    let dump = std::env::var("FQ_DUMP").is_ok();
+    let mut measures = Vec::new();
+    let (mut periods, mut widths) = (Vec::new(), Vec::new());
+    let mut out_periods = Vec::new();
+    for fl in l.fingers.iter().filter(|f| f.counted) {
+        let r = frame.copy_luma(fl.print_box, &mut roi);
+        let (rw, rh) = (r.width as usize, r.height as usize);
+        let mut mask = vec![0u8; rw * rh];
+        for y in 0..rh {
+            for x in 0..rw {
+                let (gx, gy) = ((r.x as usize + x) / f, (r.y as usize + y) / f);
+                mask[y * rw + x] = low[gy.min(mh - 1) * mw + gx.min(mw - 1)];
+            }
+        }
+        let mut rm = RidgeMeasure::default();
+        ra.set_finger_axis(Some(fl.direction));
+        ra.measure(&roi, &mask, rw, rh, &mut rm);
+        if let Some(p) = rm.period_px {
+            periods.push(p);
+        }
+        out_periods.push((l.ridge_period_px, rm.period_px));
+        widths.push(fl.width_px);
+        measures.push((roi.clone(), mask, rw, rh, rm));
+    }
+    let est = fingerqc::distance::estimate(&periods, &widths, w, h, &config);
+    let mut blur = Vec::new();
+    let mut motion = Vec::new();
+    let mut edge_pts = Vec::new();
+    if let Some(ppi) = est.ppi {
+        let expected = ppi / 25.4 * config.ridge.period_mm;
+        for (fl, (_, _, _, _, rm)) in l.fingers.iter().filter(|f| f.counted).zip(&measures) {
+            // As the analyzer does: the print box grown to hold the silhouette.
+            let r = frame.copy_luma(
+                fingerqc::focus::focus_rect(fl.print_box, fl.width_px),
+                &mut roi,
+            );
+            let (rw, rh) = (r.width as usize, r.height as usize);
+            let mut mask = vec![0u8; rw * rh];
+            for y in 0..rh {
+                for x in 0..rw {
+                    let (gx, gy) = ((r.x as usize + x) / f, (r.y as usize + y) / f);
+                    mask[y * rw + x] = low[gy.min(mh - 1) * mw + gx.min(mw - 1)];
+                }
+            }
+            let mut fm = FocusMeasure::default();
+            let period = rm.period_px.unwrap_or(expected);
+            if dump {
+                let img = image::GrayImage::from_raw(
+                    rw as u32,
+                    rh as u32,
+                    roi.iter()
+                        .zip(&mask)
+                        .map(|(&v, &m)| if m != 0 { v } else { v / 2 })
+                        .collect(),
+                )
+                .expect("img");
+                img.save(format!("/tmp/ridge/roi_{seed}_{:?}.png", fl.name))
+                    .expect("save");
+                eprintln!("== {:?} rect {rw}x{rh} period {period}", fl.name);
+            }
+            fa.measure(&roi, &mask, rw, rh, period, rm, 250, &mut fm);
+            // As the analyzer does: fingertips too dark to judge do not vote.
+            if fm.judged {
+                blur.push(fm.blur_px * 25.4 / ppi);
+                motion.push(fm.motion_px * 25.4 / ppi);
+            }
+            edge_pts.push(fm.edge_points);
+        }
+    }
+    SceneResult {
+        seed,
+        has_hand: l.hand_present && l.finger_count > 0,
+        true_ppi: l.ppi,
+        ppi: est.ppi,
+        source: est.source,
+        blur_mm: median(&mut blur),
+        motion_mm: median(&mut motion),
+        truth_blurry: l.reasons.contains(&ReasonCode::TooBlurry),
+        near: l.near_threshold.contains(&ReasonCode::TooBlurry),
+        true_blur_mm: l.blur_sigma_mm,
+        true_motion_mm: l.motion_mm,
+        contrast: l.ridge_contrast,
+        periods: out_periods,
+        edge_pts,
+        modulation: median(&mut measures.iter().map(|m| m.4.modulation).collect::<Vec<_>>())
+            .unwrap_or(0.0),
+    }
+}
+
+/// Runs `n` scenes from `first` on up to 4 threads.
+fn run_scenes(first: u64, n: u64, w: u32, h: u32) -> Vec<SceneResult> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(4) as u64;
+    let mut all: Vec<(u64, SceneResult)> = std::thread::scope(|s| {
+        let hs: Vec<_> = (0..threads)
+            .map(|t| {
+                s.spawn(move || {
+                    (t..n)
+                        .step_by(threads as usize)
+                        .map(|i| (i, measure_scene(first + i, w, h)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        hs.into_iter()
+            .flat_map(|h| h.join().expect("worker"))
+            .collect()
+    });
+    all.sort_by_key(|(i, _)| *i);
+    all.into_iter().map(|(_, r)| r).collect()
+}
+
+/// (ppi within 10% share over frames with a hand, too_blurry F1 excluding near-threshold
+/// frames, counts) for printed summaries and assertions.
+fn summarise(results: &[SceneResult], verbose: bool) -> (f32, f32) {
+    let (mut hand, mut ppi_ok) = (0, 0);
+    let (mut tp, mut fp, mut fneg) = (0, 0, 0);
+    for r in results {
+        if !r.has_hand {
+            continue;
+        }
+        hand += 1;
+        let ok = r
+            .ppi
+            .is_some_and(|p| (p - r.true_ppi).abs() <= 0.1 * r.true_ppi);
+        ppi_ok += ok as u32;
+        let said = r.blur_mm.is_some_and(|b| b >= 0.125) || r.motion_mm.is_some_and(|m| m >= 0.4);
+        if !r.near {
+            match (r.truth_blurry, said) {
+                (true, true) => tp += 1,
+                (false, true) => fp += 1,
+                (true, false) => fneg += 1,
+                _ => {}
+            }
+        }
+        if verbose && (!ok || (!r.near && said != r.truth_blurry)) {
+            eprintln!(
+                "  seed {} ppi {:.0} est {:?} ({:?}) | blur {:.3} est {:?} motion {:.2} est {:?} truth {} near {} contrast {:.2} periods {:?} edges {:?}",
+                r.seed,
+                r.true_ppi,
+                r.ppi.map(|p| p.round()),
+                r.source,
+                r.true_blur_mm,
+                r.blur_mm,
+                r.true_motion_mm,
+                r.motion_mm,
+                r.truth_blurry,
+                r.near,
+                r.contrast,
+                r.periods,
+                r.edge_pts
+            );
+        }
+    }
+    let ppi_share = ppi_ok as f32 / hand.max(1) as f32;
+    let f1 = 2.0 * tp as f32 / (2 * tp + fp + fneg).max(1) as f32;
+    eprintln!(
+        "frames with a hand {hand}: ppi within 10% {ppi_ok} ({:.3}); too_blurry tp {tp} fp {fp} fn {fneg} F1 {f1:.3}",
+        ppi_share
+    );
+    (ppi_share, f1)
+}
+
+/// Tuning view over seeds 0..N: `FQ_N=200 cargo test --test focus -- --ignored --nocapture synth_tune`.
+#[test]
+#[ignore]
+fn synth_tune() {
+    let n = std::env::var("FQ_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100);
+    let first = std::env::var("FQ_FIRST")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    assert!(first + n <= 1000, "tuning seeds are 0-999");
+    let r = run_scenes(first, n, 1280, 720);
+    summarise(&r, true);
+    if std::env::var("FQ_MOD").is_ok() {
+        for x in &r {
+            if x.has_hand {
+                eprintln!(
+                    "MOD {:.4} blur {:.3} motion {:.2} contrast {:.2}",
+                    x.modulation, x.true_blur_mm, x.true_motion_mm, x.contrast
+                );
+            }
+        }
+    }
+}
+
+#[test]
+#[ignore]
+fn synth_one() {
+    let seed: u64 = std::env::var("FQ_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3);
+    let r = measure_scene(seed, 1280, 720);
+    summarise(&[r], true);
+}
+
+#[test]
+#[ignore]
+fn synth_dump() {
+    let seed: u64 = std::env::var("FQ_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3);
+    let scene = synth::scene(seed, 1280, 720);
+    let mut img = scene.image.clone();
+    for f in &scene.labels.fingers {
+        let b = f.print_box;
+        for x in b.x..b.x + b.width {
+            for y in [b.y, b.y + b.height.saturating_sub(1)] {
+                if x < img.width() && y < img.height() {
+                    img.put_pixel(x, y, image::Rgb([255, 0, 0]));
+                }
+            }
+        }
+        for y in b.y..b.y + b.height {
+            for x in [b.x, b.x + b.width.saturating_sub(1)] {
+                if x < img.width() && y < img.height() {
+                    img.put_pixel(x, y, image::Rgb([255, 0, 0]));
+                }
+            }
+        }
+        eprintln!("{:?} box {:?} width_px {}", f.name, f.print_box, f.width_px);
+    }
+    img.save("/tmp/ridge/synth.png").expect("save");
+    eprintln!("{:?}", scene.labels.ppi);
+}
+
+#[test]
+#[ignore]
+fn synth_ridge_debug() {
+    let seed: u64 = std::env::var("FQ_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(97);
+    let scene = synth::scene(seed, 1280, 720);
+    let frame = fingerqc::FrameView::from_rgb_image(&scene.image).expect("frame");
+    let mut roi = Vec::new();
+    eprintln!(
+        "labels: ppi {} period {} blur {} motion {} noise {} jpeg {:?} depth {} contrast {}",
+        scene.labels.ppi,
+        scene.labels.ridge_period_px,
+        scene.labels.blur_sigma_mm,
+        scene.labels.motion_mm,
+        scene.labels.noise_sigma,
+        scene.labels.jpeg_quality,
+        scene.labels.ridge_depth,
+        scene.labels.ridge_contrast
+    );
+    for fl in scene.labels.fingers.iter().filter(|f| f.counted) {
+        let r = frame.copy_luma(fl.print_box, &mut roi);
+        let (rw, rh) = (r.width as usize, r.height as usize);
+        let mask: Vec<u8> = (0..rw * rh)
+            .map(|i| {
+                (scene
+                    .mask
+                    .get_pixel(r.x + (i % rw) as u32, r.y + (i / rw) as u32)[0]
+                    & MASK_DIGIT
+                    != 0) as u8
+            })
+            .collect();
+        let mut ra = RidgeAnalyzer::new();
+        ra.set_finger_axis(Some(fl.direction));
+        let mut rm = RidgeMeasure::default();
+        ra.measure(&roi, &mask, rw, rh, &mut rm);
+        eprintln!(
+            "{:?} {rw}x{rh} period {:?} blocks {}/{} spread {:.3} B {} k {}",
+            fl.name,
+            rm.period_px,
+            rm.blocks,
+            rm.blocks_measured,
+            rm.period_spread,
+            rm.block_px,
+            rm.scale
+        );
+        for b in &rm.detail {
+            eprintln!(
+                "   ({:4.0},{:4.0}) th {:6.1} coh {:.2} p {:5.2} fs {:.2} mod {:.3} pf {:.2} valid {}",
+                b.x,
+                b.y,
+                b.normal_rad.to_degrees(),
+                b.coherence,
+                b.period_px,
+                b.foreshortening,
+                b.amplitude / b.mean,
+                b.peak_fraction,
+                b.valid
+            );
+        }
+        image::GrayImage::from_raw(rw as u32, rh as u32, roi.clone())
+            .expect("img")
+            .save(format!("/tmp/ridge/rd_{seed}_{:?}.png", fl.name))
+            .expect("save");
+    }
+}
+
+/// Held-out generated scenes (seeds from 1_000_000; tuning used 0-199) at 1280x720, through
+/// the label print boxes: the brief's targets are ppi within 10% on >= 90% of frames with a
+/// hand and too_blurry F1 >= 0.9 (near-threshold frames excluded). Not yet met (see the
+/// report printed): run with `--ignored`. `FQ_N` sets the number of scenes (default 120).
+#[test]
+#[ignore = "targets not yet met: prints the held-out numbers"]
+fn synth_heldout_targets() {
+    let n = std::env::var("FQ_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(120);
+    let r = run_scenes(1_000_000, n, 1280, 720);
+    let (ppi, f1) = summarise(&r, false);
+    assert!(ppi >= 0.90, "ppi within 10%: {ppi:.3}");
+    assert!(f1 >= 0.90, "too_blurry F1: {f1:.3}");
+}
+
+/// Cost per fingertip at 500 ppi (ridges on the print box, focus on the grown region):
+/// `cargo test --release --test focus -- --ignored --nocapture timing_per_fingertip`.
+#[test]
+#[ignore]
+fn timing_per_fingertip() {
+    for ppi in [350.0f32, 500.0, 700.0] {
+        let p = Patch {
+            ppi,
+            period_mm: 0.475,
+            blur_mm: 0.05,
+            motion_mm: 0.0,
+            motion_rad: 0.0,
+            level: 130.0,
+            modulation: 0.08,
+            shape: 0.0,
+            noise: 3.0,
+            jpeg: None,
+            seed: 1,
+        };
+        let (img, mask, w, h) = render(&p);
+        // The print box: one finger width, centred, from the top of the grown region.
+        let m = (w as f32 / 1.4 * 0.2) as usize;
+        let (bw, bh) = (w - 2 * m, h - m);
+        let sub: Vec<u8> = (m..m + bh)
+            .flat_map(|y| img[y * w + m..y * w + m + bw].to_vec())
+            .collect();
+        let sub_mask: Vec<u8> = (m..m + bh)
+            .flat_map(|y| mask[y * w + m..y * w + m + bw].to_vec())
+            .collect();
+        let mut ra = RidgeAnalyzer::new();
+        ra.set_finger_axis(Some([0.0, -1.0]));
+        let mut rm = RidgeMeasure::default();
+        let mut fa = FocusAnalyzer::new();
+        let mut fm = FocusMeasure::default();
+        let (mut best_r, mut best_f) = (u128::MAX, u128::MAX);
+        for _ in 0..200 {
+            let t = std::time::Instant::now();
+            ra.measure(&sub, &sub_mask, bw, bh, &mut rm);
+            let t1 = t.elapsed().as_nanos();
+            let t = std::time::Instant::now();
+            fa.measure(
+                &img,
+                &mask,
+                w,
+                h,
+                rm.period_px.unwrap_or(9.35),
+                &rm,
+                250,
+                &mut fm,
+            );
+            let t2 = t.elapsed().as_nanos();
+            best_r = best_r.min(t1);
+            best_f = best_f.min(t2);
+        }
+        eprintln!(
+            "{ppi} ppi: print box {bw}x{bh} ridge {:.0} us ({} blocks), focus region {w}x{h} {:.0} us ({} edge points); fastest of 200",
+            best_r as f64 / 1000.0,
+            rm.blocks_measured,
+            best_f as f64 / 1000.0,
+            fm.edge_points
         );
     }
 }

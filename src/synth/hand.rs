@@ -182,8 +182,9 @@ impl Palm {
     }
 }
 
+#[inline]
 pub(crate) fn smoothstep(e0: f32, e1: f32, x: f32) -> f32 {
-    let t = ((x - e0) / (e1 - e0)).clamp(0.0, 1.0);
+    let t = ((x - e0) * (1.0 / (e1 - e0))).clamp(0.0, 1.0);
     t * t * (3.0 - 2.0 * t)
 }
 
@@ -352,8 +353,8 @@ impl HandModel {
         let a = t.angle_deg.to_radians();
         let thumb = match t.pose {
             ThumbPose::Folded => {
-                // Lies across the lower palm, from the thenar toward the ring finger's base.
-                let base = [xl_top + 4.0 * s, -68.0 * s];
+                // Lies across the palm from the thenar, its tip below the ring finger's base.
+                let base = [xl_top + 2.0 * s, -60.0 * s];
                 Digit {
                     name: FingerName::Thumb,
                     extended: false,

@@ -161,6 +161,9 @@ pub struct HandSpec {
     pub ridge_period_mm: f32,
     /// Offsets of the palm creases, mm.
     pub palm_line_jitter: [f32; 6],
+    /// Width of the nail rim showing beyond the fingertips, mm (0 = short nails).
+    #[serde(default)]
+    pub nail_rim_mm: f32,
 }
 
 /// Kinds of background.

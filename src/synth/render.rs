@@ -391,7 +391,7 @@ fn draw_hand(spec: &SceneSpec, hs: &HandSpec, m: &HandModel, planes: &mut Planes
                 alpha_d = (aa + edge_mm * k).clamp(0.0, 1.0);
             }
             // Palm (and forearm): not needed deep inside a digit, away from its base.
-            let deep = alpha_d >= 1.0 && (bu > 3.5 || !digits[best].extended || digits[best].thumb);
+            let deep = alpha_d >= 1.0 && (bu > 3.5 || digits[best].curled);
             let (top, xl, xr, alpha_p) = if deep {
                 (0.0, 0.0, 1.0, 0.0)
             } else {
@@ -408,8 +408,8 @@ fn draw_hand(spec: &SceneSpec, hs: &HandSpec, m: &HandModel, planes: &mut Planes
             // Blood under the skin: redness varies slowly across the hand.
             let hue = [1.0 + 0.02 * cn, 1.0 - 0.015 * cn, 1.0 - 0.03 * cn];
             // Contact shadow from the neighbouring digit.
-            let ao = if second_gap.is_finite() {
-                1.0 - 0.38 * (-(second_gap.max(0.0)) / 0.7).exp()
+            let ao = if second_gap < 5.0 {
+                1.0 - 0.38 * (-(second_gap.max(0.0)) * (1.0 / 0.7)).exp()
             } else {
                 1.0
             };
@@ -427,8 +427,8 @@ fn draw_hand(spec: &SceneSpec, hs: &HandSpec, m: &HandModel, planes: &mut Planes
                 for (c, b) in palm.creases.iter().zip(&crease_boxes) {
                     if hx >= b[0] && hx <= b[2] && hy >= b[1] && hy <= b[3] {
                         let d = polyline_dist(c, hx, hy);
-                        // A soft fold: a dark core and a wider shadow.
-                        crease *= line(d, 0.16, 0.12) * line(d, 0.08, 0.9);
+                        // A soft fold: a faint dark core and a wider shadow.
+                        crease *= line(d, 0.1, 0.1) * line(d, 0.06, 1.2);
                     }
                 }
                 // Wrist creases.
@@ -502,12 +502,11 @@ fn draw_hand(spec: &SceneSpec, hs: &HandSpec, m: &HandModel, planes: &mut Planes
                 // joint, and the palmar digital crease at the base.
                 let bend = 0.8 * dv * dv;
                 let mut crease = 1.0;
-                if !d.curled {
+                let (c1, c3, c5) = (b - d.dip - bend, b - d.pip - bend, bu - 1.5 + bend);
+                let near_crease = c1 > -3.0 && c1 < 3.0 || c3 > -5.0 && c3 < 3.0 || c5 < 4.0;
+                if !d.curled && near_crease {
                     // Each crease: fine dark lines in a broader soft fold, with the skin just
                     // above it catching a little more light.
-                    let c1 = b - d.dip - bend;
-                    let c3 = b - d.pip - bend;
-                    let c5 = bu - 1.5 + bend;
                     crease = line(c1, 0.17, 0.05)
                         * line(c1 - 0.7, 0.1, 0.04)
                         * line(c1 - 0.3, 0.08, 0.9)
@@ -565,8 +564,12 @@ fn draw_hand(spec: &SceneSpec, hs: &HandSpec, m: &HandModel, planes: &mut Planes
                         dirt = 1.0 - 0.2 * skin.dirt * smoothstep(0.2, 0.55, dd);
                     }
                 }
-                // Fingertips and creases are redder; the pads a little yellower.
-                let tipred = 1.0 - 0.05 * smoothstep(9.0, 1.0, b) - 0.2 * (1.0 - crease);
+                // Fingertips, creases and the silhouette (light scattered through the skin)
+                // are redder.
+                let tipred = 1.0
+                    - 0.05 * smoothstep(9.0, 1.0, b)
+                    - 0.2 * (1.0 - crease)
+                    - 0.08 * smoothstep(0.75, 1.0, bnr);
                 let g = sh * crease * ridge * dirt * ao * tint;
                 let mut col = [
                     alb[0] * g * hue[0] + 255.0 * skin.sheen * sp,
@@ -579,6 +582,19 @@ fn draw_hand(spec: &SceneSpec, hs: &HandSpec, m: &HandModel, planes: &mut Planes
                     let k = (1.0 - dirt) * 1.2;
                     for c in col.iter_mut() {
                         *c += (l - *c) * k;
+                    }
+                }
+                // Long nails peek over the fingertips of some hands: a pale rim at the tip.
+                if hs.nail_rim_mm > 0.0 && d.extended && b < hs.nail_rim_mm && dv.abs() < 0.75 {
+                    let k = smoothstep(hs.nail_rim_mm, 0.6 * hs.nail_rim_mm, b)
+                        * smoothstep(0.75, 0.55, dv.abs());
+                    let nail = [
+                        alb[0] * 0.95 + 40.0,
+                        alb[1] * 0.95 + 42.0,
+                        alb[2] * 0.95 + 44.0,
+                    ];
+                    for c in 0..3 {
+                        col[c] += (nail[c] * sh - col[c]) * k * 0.8;
                     }
                 }
                 // Nails show on the folded thumb and on curled fingers.
@@ -607,8 +623,9 @@ fn draw_hand(spec: &SceneSpec, hs: &HandSpec, m: &HandModel, planes: &mut Planes
                     }
                 }
                 dig_col = col;
-                // Extended fingers blend into the palm over their last millimetres.
-                weight_d = if d.extended && !d.thumb && alpha_p > 0.0 {
+                // Digits blend into the palm over their last millimetres (the thumb into the
+                // thenar eminence).
+                weight_d = if !d.curled && alpha_p > 0.0 {
                     smoothstep(-hand::BASE_OVERLAP_MM, 2.0, bu)
                 } else {
                     1.0
@@ -650,7 +667,8 @@ fn draw_hand(spec: &SceneSpec, hs: &HandSpec, m: &HandModel, planes: &mut Planes
 /// `c` mm from its centre line.
 #[inline]
 fn line(c: f32, depth: f32, var: f32) -> f32 {
-    let q = c * c / var;
+    // `var` is always a literal: the reciprocal folds to a constant after inlining.
+    let q = c * c * (1.0 / var);
     if q > 9.0 {
         1.0
     } else {

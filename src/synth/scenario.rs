@@ -210,6 +210,11 @@ fn base_hand(r: &mut Rng) -> HandSpec {
         },
         ridge_period_mm: r.range(0.43, 0.52),
         palm_line_jitter: std::array::from_fn(|_| 2.0 * r.normal()),
+        nail_rim_mm: if r.chance(0.25) {
+            r.range(0.6, 2.0)
+        } else {
+            0.0
+        },
     }
 }
 
@@ -336,16 +341,23 @@ fn place(r: &mut Rng, hs: &mut HandSpec, w: f32, h: f32, m: f32) {
         return;
     };
     let b = b.map(|v| v * k);
-    let axis = |lo: f32, hi: f32, r: &mut Rng, size: f32| {
-        let a = m - lo;
-        let z = size - m - hi;
-        if a <= z {
-            r.range(a, z)
-        } else {
-            0.5 * (size - lo - hi)
-        }
+    let a = [m - b[0], m - b[1]];
+    let z = [w - m - b[2], h - m - b[3]];
+    // Across: uniform where there is room, else centred. Up-down: uniform where there is room,
+    // else somewhere between the tips at the top margin and centred (people too close still
+    // aim their fingertips at the camera).
+    let x = if a[0] <= z[0] {
+        r.range(a[0], z[0])
+    } else {
+        0.5 * (w - b[0] - b[2])
     };
-    hs.origin_px = [axis(b[0], b[2], r, w), axis(b[1], b[3], r, h)];
+    let y = if a[1] <= z[1] {
+        r.range(a[1], z[1])
+    } else {
+        let centred = 0.5 * (h - b[1] - b[3]);
+        a[1] + (centred - a[1]) * r.f32()
+    };
+    hs.origin_px = [x, y];
 }
 
 /// Inside fraction of one extended digit's print area for a hand spec.
