@@ -474,6 +474,10 @@ impl<'a> FrameView<'a> {
     }
 
     /// Row `y` of a packed frame's bytes (`width * bytes_per_pixel` long), or of the Y plane.
+    ///
+    /// # Panics
+    /// If `y >= self.height()`, like slice indexing ([`FrameView::luma_row`] returns `None`
+    /// instead).
     #[inline]
     pub fn packed_row(&self, y: u32) -> &'a [u8] {
         let bpp = self.format.luma_bytes_per_pixel();
