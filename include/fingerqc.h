@@ -30,7 +30,8 @@ enum fingerqc_status
   FINGERQC_STATUS_BUFFER_TOO_SMALL = 4,
   // An index past the end of the report's reasons or fingers.
   FINGERQC_STATUS_INDEX_OUT_OF_RANGE = 5,
-  // Some other argument is out of its domain (e.g. an unknown `fingerqc_language` value).
+  // Some other argument is out of its domain (an unknown `fingerqc_language` value, a
+  // timestamp that is not a finite number).
   FINGERQC_STATUS_INVALID_ARGUMENT = 6,
   // The library panicked (a bug). An analyzer that panicked refuses further frames: free it.
   FINGERQC_STATUS_PANIC = 7,
@@ -210,9 +211,18 @@ typedef uint32_t fingerqc_language;
 // Use it from one thread at a time (it may move between threads).
 typedef struct fingerqc_analyzer fingerqc_analyzer;
 
+// An auto-capture taken from a session: the best frame of a stable stretch, its report and
+// one upright crop per finger at the target resolution. Owns its pixels; the pointers its
+// accessors return stay valid until `fingerqc_capture_free`.
+typedef struct fingerqc_capture fingerqc_capture;
+
 // The analysis of one frame. Read it with the `fingerqc_report_*` accessors; they only read,
 // so several threads may read one report at once.
 typedef struct fingerqc_report fingerqc_report;
+
+// A session: an analyzer plus what it remembers of earlier frames. Keep one per camera
+// stream and use it from one thread at a time (it may move between threads).
+typedef struct fingerqc_session fingerqc_session;
 
 // A camera frame as the caller holds it: size, pixel format and up to three planes. The
 // planes are borrowed for the duration of one call and never copied.
@@ -254,6 +264,76 @@ typedef struct fingerqc_rect {
   // Height in pixels.
   uint32_t height;
 } fingerqc_rect;
+
+// What to tell the user after a frame. Plain data, copied out by `fingerqc_session_feed` and
+// `fingerqc_session_guidance`.
+typedef struct fingerqc_guidance {
+  // Timestamp of the frame, seconds, as given to `fingerqc_session_feed`.
+  double timestamp_s;
+  // Whether an instruction is shown: `primary` is valid only when true. When false every
+  // check passes; `fingerqc_session_message` then says to hold still for the capture.
+  bool has_primary;
+  // The instruction shown (a `fingerqc_reason_code` value), held steady over frames.
+  uint32_t primary;
+  // Bit `c` is set when reason code `c` is active after smoothing (codes below 32).
+  uint32_t active_mask;
+  // Every check passes after smoothing, the hand is still, no instruction is shown.
+  bool ready;
+  // The hand moves faster than the session's threshold (with hysteresis).
+  bool moving;
+  // True on the frame on which a capture fired: take it with `fingerqc_session_take_capture`.
+  bool captured;
+  // A capture fired earlier in the current stable stretch.
+  bool capture_done;
+  // Whether `motion_mm_s` is valid.
+  bool has_motion;
+  // Smoothed hand speed at the finger, millimetres per second.
+  float motion_mm_s;
+  // 1 when the hand is perfectly still, 0 at or above the motion threshold.
+  float steadiness;
+  // Share of the stable stretch done before the auto-capture fires, 0-1.
+  float progress;
+  // Whether `ppi` is valid.
+  bool has_ppi;
+  // Smoothed resolution at the fingers, pixels per inch, for display.
+  float ppi;
+} fingerqc_guidance;
+
+// An 8-bit gray image owned by a capture: `height` rows of `width` bytes, `stride` bytes apart.
+typedef struct fingerqc_image {
+  // Width in pixels.
+  uint32_t width;
+  // Height in pixels.
+  uint32_t height;
+  // Bytes between the starts of two rows.
+  size_t stride;
+  // First pixel (BT.601 luma); valid until the capture is freed. NULL when empty.
+  const uint8_t *pixels;
+  // Bytes at `pixels`.
+  size_t length;
+} fingerqc_image;
+
+// One fingertip of a capture, turned upright (tip at the top) and resampled to `ppi`.
+typedef struct fingerqc_finger_crop {
+  // Which finger.
+  fingerqc_finger_name name;
+  // The finger's quality in the captured frame, 0-100.
+  uint8_t quality;
+  // Resolution of `image`, pixels per inch (the configured target).
+  float ppi;
+  // The resolution estimated in the frame, which the resampling used.
+  float source_ppi;
+  // Frame pixels per crop pixel.
+  float scale;
+  // The finger's direction in the frame, degrees clockwise from up.
+  float angle_deg;
+  // Centre of the crop in frame pixels.
+  float centre_x;
+  // Centre of the crop in frame pixels.
+  float centre_y;
+  // The crop; pixels outside the frame are 255.
+  struct fingerqc_image image;
+} fingerqc_finger_crop;
 
 #ifdef __cplusplus
 extern "C" {
@@ -461,6 +541,124 @@ fingerqc_status fingerqc_report_json(const struct fingerqc_report *report,
                                      char *buf,
                                      size_t len,
                                      size_t *out_len);
+
+// Creates a session. `config_json` is the analyzer configuration and `session_config_json`
+// the session's (smoothing, hysteresis, auto-capture, crops), each a NUL-terminated UTF-8 JSON
+// object or NULL for the defaults. On success `*out` receives the session, to be released with
+// `fingerqc_session_free`; on failure `*out` is set to NULL.
+//
+// # Safety
+// Both strings are NULL or NUL-terminated; `out` is NULL or valid for writing.
+fingerqc_status fingerqc_session_new(const char *config_json,
+                                     const char *session_config_json,
+                                     struct fingerqc_session **out);
+
+// Releases a session. NULL is accepted and ignored.
+//
+// # Safety
+// `session` is NULL or was returned by `fingerqc_session_new` and not freed yet.
+void fingerqc_session_free(struct fingerqc_session *session);
+
+// Analyses a frame taken at `timestamp_s` seconds (any origin, increasing; a gap or a step
+// back starts the smoothing over) and updates the guidance, copied to `*out` unless `out` is
+// NULL. Allocates nothing once warm, except when a frame becomes the best of a stable stretch
+// (its luma is copied) and when a capture fires.
+//
+// # Safety
+// `session` is NULL or a live session not used by another thread during the call; `frame` as
+// for `fingerqc_analyze`; `out` is NULL or valid for writing.
+fingerqc_status fingerqc_session_feed(struct fingerqc_session *session,
+                                      const struct fingerqc_frame *frame,
+                                      double timestamp_s,
+                                      struct fingerqc_guidance *out);
+
+// Copies the guidance after the last frame to `*out`.
+//
+// # Safety
+// `session` is NULL or a live session; `out` is NULL or valid for writing.
+fingerqc_status fingerqc_session_guidance(const struct fingerqc_session *session,
+                                          struct fingerqc_guidance *out);
+
+// Copies the text to show after the last frame in `language` (a `fingerqc_language` value):
+// the primary instruction, or the hold-still-for-the-capture / captured message when there is
+// none. Same buffer convention as `fingerqc_report_reason_message`.
+//
+// # Safety
+// `session` is NULL or a live session; `buf` is NULL or valid for writing `len` bytes;
+// `out_len` is NULL or valid for writing.
+fingerqc_status fingerqc_session_message(const struct fingerqc_session *session,
+                                         uint32_t language,
+                                         char *buf,
+                                         size_t len,
+                                         size_t *out_len);
+
+// Copies the full report of the last frame into `report` (made with `fingerqc_report_new`),
+// reusing its memory.
+//
+// # Safety
+// `session` is NULL or a live session; `report` is NULL or a live report that no other thread
+// reads during the call.
+fingerqc_status fingerqc_session_report_into(const struct fingerqc_session *session,
+                                             struct fingerqc_report *report);
+
+// Forgets earlier frames: the next frame starts a new stream.
+//
+// # Safety
+// `session` is NULL or a live session not used by another thread during the call.
+fingerqc_status fingerqc_session_reset(struct fingerqc_session *session);
+
+// Takes the capture that fired most recently: `*out` receives it (release it with
+// `fingerqc_capture_free`), or NULL when no capture is waiting (still `FINGERQC_STATUS_OK`).
+// A capture fires on the frame whose guidance has `captured` set.
+//
+// # Safety
+// `session` is NULL or a live session not used by another thread during the call; `out` is
+// NULL or valid for writing.
+fingerqc_status fingerqc_session_take_capture(struct fingerqc_session *session,
+                                              struct fingerqc_capture **out);
+
+// Releases a capture. NULL is accepted and ignored.
+//
+// # Safety
+// `capture` is NULL or was returned by `fingerqc_session_take_capture` and not freed yet.
+void fingerqc_capture_free(struct fingerqc_capture *capture);
+
+// Writes the timestamp of the captured frame, seconds, to `*out`.
+//
+// # Safety
+// `capture` is NULL or a live capture; `out` is NULL or valid for writing.
+fingerqc_status fingerqc_capture_timestamp(const struct fingerqc_capture *capture, double *out);
+
+// Writes to `*out` the captured frame's report, owned by the capture: read it with the
+// `fingerqc_report_*` accessors while the capture lives, and do not free it.
+//
+// # Safety
+// `capture` is NULL or a live capture; `out` is NULL or valid for writing.
+fingerqc_status fingerqc_capture_report(const struct fingerqc_capture *capture,
+                                        const struct fingerqc_report **out);
+
+// Writes the captured frame's luma (full resolution) to `*out`; its pixels belong to the
+// capture.
+//
+// # Safety
+// `capture` is NULL or a live capture; `out` is NULL or valid for writing.
+fingerqc_status fingerqc_capture_image(const struct fingerqc_capture *capture,
+                                       struct fingerqc_image *out);
+
+// Writes the number of fingertip crops to `*out` (one per finger of the report; none when the
+// frame had no resolution estimate).
+//
+// # Safety
+// `capture` is NULL or a live capture; `out` is NULL or valid for writing.
+fingerqc_status fingerqc_capture_finger_count(const struct fingerqc_capture *capture, size_t *out);
+
+// Writes fingertip crop `index` to `*out`; its pixels belong to the capture.
+//
+// # Safety
+// `capture` is NULL or a live capture; `out` is NULL or valid for writing.
+fingerqc_status fingerqc_capture_finger(const struct fingerqc_capture *capture,
+                                        size_t index,
+                                        struct fingerqc_finger_crop *out);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -166,6 +166,16 @@ fn scene(w: u32, h: u32, format: PixelFormat) -> Owned {
     Owned { data, w, h, format }
 }
 
+/// A black gray frame: nothing hand-like, so the report holds exactly one reason, `no_hand`.
+fn blank(w: u32, h: u32) -> Owned {
+    Owned {
+        data: vec![0; (w * h) as usize],
+        w,
+        h,
+        format: PixelFormat::Gray8,
+    }
+}
+
 fn new_analyzer(config: Option<&CStr>) -> *mut fingerqc_analyzer {
     let mut a = ptr::null_mut();
     let status = unsafe { fingerqc_analyzer_new(config.map_or(ptr::null(), CStr::as_ptr), &mut a) };
@@ -288,7 +298,7 @@ fn real_photo_through_the_c_abi_equals_the_rust_api() {
 fn a_config_reaches_the_analyzer() {
     // A right-hand capture says so in its no_hand message: the config was applied.
     let analyzer = new_analyzer(Some(c"{\"expected_hand\": \"right\"}"));
-    let frame = scene(64, 48, PixelFormat::Gray8);
+    let frame = blank(64, 48);
     let mut report = ptr::null_mut();
     unsafe { fingerqc_analyze(analyzer, &frame.c(), &mut report) };
     let mut buf = [0 as c_char; 256];
@@ -306,7 +316,7 @@ fn a_config_reaches_the_analyzer() {
 
 #[test]
 fn null_pointers_are_refused_with_their_name() {
-    let frame_data = scene(64, 48, PixelFormat::Gray8);
+    let frame_data = blank(64, 48);
     let frame = frame_data.c();
     let analyzer = new_analyzer(None);
     let mut report = ptr::null_mut();
@@ -420,9 +430,9 @@ fn null_pointers_are_refused_with_their_name() {
         // Out-of-range index and language, short buffer.
         let ior = fingerqc_status::IndexOutOfRange;
         expect(
-            fingerqc_report_reason_code(report, 5, &mut u),
+            fingerqc_report_reason_code(report, 1, &mut u),
             ior,
-            "reason index 5",
+            "reason index 1 is out of range: the report has 1",
         );
         expect(
             fingerqc_report_finger_quality(report, 0, &mut 0u8),
@@ -449,7 +459,7 @@ fn null_pointers_are_refused_with_their_name() {
 
 #[test]
 fn bad_frames_are_refused_with_the_problem_named() {
-    let data = scene(64, 48, PixelFormat::Gray8);
+    let data = blank(64, 48);
     let good = data.c();
     let analyzer = new_analyzer(None);
     let mut report = ptr::null_mut();
@@ -522,7 +532,7 @@ fn bad_frames_are_refused_with_the_problem_named() {
         );
         let mut n = 0usize;
         fingerqc_report_reason_count(reused, &mut n);
-        assert_eq!(n, 1, "a plain scene without fingers has one reason");
+        assert_eq!(n, 1, "a black frame has one reason, no_hand");
         let mut f = good;
         f.format = 99;
         expect(fingerqc_analyze_into(analyzer, &f, reused), invalid, "99");
@@ -554,7 +564,7 @@ fn bad_configs_are_refused_with_the_field_named() {
     expect(new(c"{\"expected_hand\": \"\xff\"}"), ic, "not UTF-8");
     // The frame-size limit comes from the config.
     let analyzer = new_analyzer(Some(c"{\"limits\": {\"max_frame_pixels\": 100}}"));
-    let frame = scene(64, 48, PixelFormat::Gray8);
+    let frame = blank(64, 48);
     let mut report = ptr::null_mut();
     expect(
         unsafe { fingerqc_analyze(analyzer, &frame.c(), &mut report) },
@@ -628,4 +638,230 @@ fn the_c_abi_adds_no_allocation_to_a_warm_analyze_into() {
         fingerqc_report_free(report);
         fingerqc_analyzer_free(analyzer);
     }
+}
+
+/// Thresholds opened wide (`examples/c/loose-config.json`) so that a generated hand passes
+/// every check and a session captures it: the session tests are about the C ABI carrying the
+/// session's results, not about the checks.
+const LOOSE: &str = include_str!("../examples/c/loose-config.json");
+const QUICK: &CStr = c"{\"capture_stable_s\": 0.1, \"capture_min_frames\": 2}";
+
+/// The first generated 640x480 scene from seed 1_000_100 on that the analyzer accepts under
+/// [`LOOSE`] (about a third are: most fail only on finger count under these thresholds).
+fn accepted_scene() -> Owned {
+    let mut analyzer = Analyzer::new(Config::from_json_str(LOOSE).unwrap()).unwrap();
+    for seed in 1_000_100..1_000_200 {
+        let image = fingerqc::synth::scene(seed, 640, 480).image;
+        let view = FrameView::from_rgb_image(&image).unwrap();
+        if analyzer.analyze(&view).unwrap().verdict == Verdict::Accept {
+            let (w, h) = image.dimensions();
+            return Owned {
+                data: image.into_raw(),
+                w,
+                h,
+                format: PixelFormat::Rgb8,
+            };
+        }
+    }
+    panic!("no generated scene among 100 is accepted under the loose config");
+}
+
+/// Feeds `frame` at `t` to a C-ABI session and a Rust session and checks they say the same:
+/// guidance, message, report and, when one fires, the capture. Returns whether one fired.
+fn step_both(
+    session: *mut fingerqc_session,
+    rust: &mut fingerqc::session::Session,
+    frame: &Owned,
+    t: f64,
+    i: usize,
+) -> bool {
+    let mut g = fingerqc_guidance::default();
+    let status = unsafe { fingerqc_session_feed(session, &frame.c(), t, &mut g) };
+    assert_eq!(status, fingerqc_status::Ok, "{}", last_error());
+    let want = rust.feed(&frame.view(), t).unwrap().clone();
+    assert_eq!(g.timestamp_s, want.timestamp_s);
+    assert_eq!(g.has_primary, want.primary.is_some(), "frame {i}");
+    assert_eq!(g.primary, want.primary.map_or(0, |c| c as u32));
+    let mask = want.active.iter().fold(0u32, |m, c| m | 1 << *c as u32);
+    assert_eq!(g.active_mask, mask);
+    assert_eq!(
+        (g.ready, g.moving, g.captured, g.capture_done),
+        (want.ready, want.moving, want.captured, want.capture_done)
+    );
+    assert_eq!((g.progress, g.steadiness), (want.progress, want.steadiness));
+    assert_eq!(g.has_ppi, want.ppi.is_some());
+    assert_eq!(g.ppi, want.ppi.unwrap_or(0.0));
+
+    // The message shown and the frame's report.
+    let mut buf = [0 as c_char; 256];
+    let status = unsafe {
+        fingerqc_session_message(session, 1, buf.as_mut_ptr(), buf.len(), ptr::null_mut())
+    };
+    assert_eq!(status, fingerqc_status::Ok);
+    let msg = unsafe { CStr::from_ptr(buf.as_ptr()) }.to_str().unwrap();
+    assert_eq!(msg, want.message(fingerqc::Language::Arabic, rust.config()));
+    let mut report = ptr::null_mut();
+    unsafe {
+        fingerqc_report_new(&mut report);
+        assert_eq!(
+            fingerqc_session_report_into(session, report),
+            fingerqc_status::Ok
+        );
+    }
+    let rust_json = serde_json::to_string(&want.report).unwrap();
+    assert_eq!(untimed(&json_of(report)), untimed(&rust_json));
+    unsafe { fingerqc_report_free(report) };
+
+    let mut capture = ptr::null_mut();
+    let status = unsafe { fingerqc_session_take_capture(session, &mut capture) };
+    assert_eq!(status, fingerqc_status::Ok);
+    let want_capture = rust.take_capture();
+    assert_eq!(capture.is_null(), want_capture.is_none(), "frame {i}");
+    let Some(want_capture) = want_capture else {
+        return false;
+    };
+    unsafe {
+        let mut t = 0f64;
+        fingerqc_capture_timestamp(capture, &mut t);
+        assert_eq!(t, want_capture.timestamp_s);
+        let mut report: *const fingerqc_report = ptr::null();
+        fingerqc_capture_report(capture, &mut report);
+        let rust_json = serde_json::to_string(&want_capture.report).unwrap();
+        assert_eq!(untimed(&json_of(report)), untimed(&rust_json));
+        let mut image = std::mem::zeroed::<fingerqc_image>();
+        fingerqc_capture_image(capture, &mut image);
+        assert_eq!((image.width, image.height), (640, 480));
+        let pixels = std::slice::from_raw_parts(image.pixels, image.length);
+        assert_eq!(pixels, &want_capture.image.pixels[..]);
+        let mut n = 0usize;
+        fingerqc_capture_finger_count(capture, &mut n);
+        assert_eq!(n, want_capture.fingers.len());
+        for (k, want_crop) in want_capture.fingers.iter().enumerate() {
+            let mut crop = std::mem::zeroed::<fingerqc_finger_crop>();
+            fingerqc_capture_finger(capture, k, &mut crop);
+            assert_eq!(crop.name, want_crop.name);
+            assert_eq!((crop.ppi, crop.scale), (want_crop.ppi, want_crop.scale));
+            let img = crop.image;
+            assert_eq!(
+                (img.width, img.height),
+                (want_crop.image.width, want_crop.image.height)
+            );
+            let pixels = std::slice::from_raw_parts(img.pixels, img.length);
+            assert_eq!(pixels, &want_crop.image.pixels[..]);
+        }
+        let mut crop = std::mem::zeroed::<fingerqc_finger_crop>();
+        expect(
+            fingerqc_capture_finger(capture, n, &mut crop),
+            fingerqc_status::IndexOutOfRange,
+            "finger crop index",
+        );
+        fingerqc_capture_free(capture);
+    }
+    true
+}
+
+#[test]
+fn a_session_through_the_c_abi_guides_and_captures_like_the_rust_session() {
+    use fingerqc::session::{Session, SessionConfig};
+    let frame = accepted_scene();
+    let c_frame = frame.c();
+    let config = Config::from_json_str(LOOSE).unwrap();
+    let session_config = SessionConfig::from_json_str(QUICK.to_str().unwrap()).unwrap();
+    let mut rust = Session::new(config, session_config).unwrap();
+    let mut session = ptr::null_mut();
+    let loose = std::ffi::CString::new(LOOSE).unwrap();
+    let status = unsafe { fingerqc_session_new(loose.as_ptr(), QUICK.as_ptr(), &mut session) };
+    assert_eq!(status, fingerqc_status::Ok, "{}", last_error());
+
+    let mut captures = 0;
+    for i in 0..12 {
+        let t = i as f64 / 30.0;
+        captures += usize::from(step_both(session, &mut rust, &frame, t, i));
+    }
+    assert!(
+        captures >= 1,
+        "a still, accepted frame should be captured within 12 frames"
+    );
+
+    // Errors: NULLs, a non-finite timestamp, bad session config.
+    unsafe {
+        let np = fingerqc_status::NullPointer;
+        expect(
+            fingerqc_session_feed(ptr::null_mut(), &c_frame, 0.0, ptr::null_mut()),
+            np,
+            "`session`",
+        );
+        expect(
+            fingerqc_session_feed(session, ptr::null(), 0.0, ptr::null_mut()),
+            np,
+            "`frame`",
+        );
+        expect(
+            fingerqc_session_feed(session, &c_frame, f64::NAN, ptr::null_mut()),
+            fingerqc_status::InvalidArgument,
+            "timestamp NaN",
+        );
+        expect(
+            fingerqc_session_guidance(ptr::null(), ptr::null_mut()),
+            np,
+            "`session`",
+        );
+        expect(
+            fingerqc_session_take_capture(session, ptr::null_mut()),
+            np,
+            "`out`",
+        );
+        expect(
+            fingerqc_capture_finger_count(ptr::null(), &mut 0),
+            np,
+            "`capture`",
+        );
+        assert_eq!(fingerqc_session_reset(session), fingerqc_status::Ok);
+        fingerqc_session_free(session);
+        fingerqc_session_free(ptr::null_mut());
+        fingerqc_capture_free(ptr::null_mut());
+        let mut s = ptr::dangling_mut::<fingerqc_session>();
+        expect(
+            fingerqc_session_new(
+                ptr::null(),
+                c"{\"primary_hold_frames\": 0}".as_ptr(),
+                &mut s,
+            ),
+            fingerqc_status::InvalidConfig,
+            "session.primary_hold_frames",
+        );
+        assert!(s.is_null());
+    }
+}
+
+#[test]
+fn a_session_over_a_generated_capture_sequence_matches_the_rust_session() {
+    // A generated attempt (approach, shake, settle) at default settings: whatever the checks
+    // conclude frame by frame, the C ABI must carry exactly what the Rust session says.
+    use fingerqc::session::{Session, SessionConfig};
+    use fingerqc::synth::{SequenceSpec, sequence};
+    // Shortened (1.5 s instead of 3.5 s) to keep the test quick; every phase is still there.
+    let spec = SequenceSpec {
+        approach_s: 0.5,
+        shake_s: 0.3,
+        settle_s: 0.7,
+        ..SequenceSpec::new(1_000_007, 640, 480)
+    };
+    let mut rust = Session::new(Config::default(), SessionConfig::default()).unwrap();
+    let mut session = ptr::null_mut();
+    let status = unsafe { fingerqc_session_new(ptr::null(), ptr::null(), &mut session) };
+    assert_eq!(status, fingerqc_status::Ok, "{}", last_error());
+    let frames = sequence(&spec);
+    assert!(frames.len() >= 40, "1.5 s at 30 fps");
+    for (i, (t, scene)) in frames.into_iter().enumerate() {
+        let (w, h) = scene.image.dimensions();
+        let frame = Owned {
+            data: scene.image.into_raw(),
+            w,
+            h,
+            format: PixelFormat::Rgb8,
+        };
+        step_both(session, &mut rust, &frame, t, i);
+    }
+    unsafe { fingerqc_session_free(session) };
 }

@@ -15,9 +15,11 @@
 
 mod analyzer;
 mod report;
+mod session;
 
 pub use analyzer::*;
 pub use report::*;
+pub use session::*;
 
 use crate::error::Error;
 use crate::report::ReasonCode;
@@ -45,7 +47,8 @@ pub enum fingerqc_status {
     BufferTooSmall = 4,
     /// An index past the end of the report's reasons or fingers.
     IndexOutOfRange = 5,
-    /// Some other argument is out of its domain (e.g. an unknown `fingerqc_language` value).
+    /// Some other argument is out of its domain (an unknown `fingerqc_language` value, a
+    /// timestamp that is not a finite number).
     InvalidArgument = 6,
     /// The library panicked (a bug). An analyzer that panicked refuses further frames: free it.
     Panic = 7,
@@ -70,7 +73,9 @@ impl fingerqc_status {
             Error::Config { .. } | Error::ConfigParse(_) => fingerqc_status::InvalidConfig,
             Error::OutputTooSmall { .. } => fingerqc_status::BufferTooSmall,
             Error::IndexOutOfRange { .. } => fingerqc_status::IndexOutOfRange,
-            Error::InvalidArgument { .. } => fingerqc_status::InvalidArgument,
+            Error::InvalidArgument { .. } | Error::InvalidTimestamp(_) => {
+                fingerqc_status::InvalidArgument
+            }
             Error::Panic { .. } => fingerqc_status::Panic,
             _ => fingerqc_status::Internal,
         }
@@ -102,6 +107,18 @@ impl fingerqc_status {
         fingerqc_status::Internal,
     ];
 }
+
+// The header promises that analyzers and sessions may move between threads and that reports
+// and captures may be read from several threads at once; fail the build if that stops being true.
+const _: () = {
+    const fn send<T: Send>() {}
+    const fn sync<T: Sync>() {}
+    send::<fingerqc_analyzer>();
+    send::<fingerqc_session>();
+    send::<fingerqc_report>();
+    sync::<fingerqc_report>();
+    send::<fingerqc_capture>();
+};
 
 thread_local! {
     /// The message of this thread's last failing call. The String keeps its capacity, so

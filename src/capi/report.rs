@@ -78,7 +78,7 @@ fn finger(report: &Report, index: usize) -> Result<&FingerReport> {
     })
 }
 
-fn language(value: u32) -> Result<Language> {
+pub(crate) fn language(value: u32) -> Result<Language> {
     [Language::English, Language::Arabic]
         .into_iter()
         .find(|l| *l as u32 == value)

@@ -1,0 +1,116 @@
+//! A warm analyzer allocates nothing per frame: proved with a counting global allocator.
+//!
+//! This file holds a single test so no other test's allocations are counted.
+
+use fingerqc::{Analyzer, Config, FrameView, PixelFormat, Report};
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+struct Counting;
+
+static ALLOCS: AtomicU64 = AtomicU64::new(0);
+
+// SAFETY: forwards to the system allocator unchanged; only counts calls.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as the caller's.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: same contract as the caller's.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Frames of a generated scene in every format, converted once up front.
+fn frames(w: u32, h: u32) -> Vec<(PixelFormat, Vec<u8>)> {
+    let scene = fingerqc::synth::scene(1_000_123, w, h);
+    let rgb = scene.image.as_raw();
+    PixelFormat::ALL
+        .iter()
+        .map(|&f| (f, convert(rgb, w, h, f)))
+        .collect()
+}
+
+fn convert(rgb: &[u8], w: u32, h: u32, f: PixelFormat) -> Vec<u8> {
+    let (w, h) = (w as usize, h as usize);
+    let px = |i: usize| (rgb[3 * i], rgb[3 * i + 1], rgb[3 * i + 2]);
+    let ycc = |i: usize| {
+        let (r, g, b) = px(i);
+        fingerqc::frame::ycbcr601(r, g, b)
+    };
+    match f {
+        PixelFormat::Gray8 => (0..w * h).map(|i| ycc(i).0).collect(),
+        PixelFormat::Rgb8 => rgb.to_vec(),
+        PixelFormat::Rgba8 => (0..w * h)
+            .flat_map(|i| {
+                let (r, g, b) = px(i);
+                [r, g, b, 255]
+            })
+            .collect(),
+        PixelFormat::Bgra8 => (0..w * h)
+            .flat_map(|i| {
+                let (r, g, b) = px(i);
+                [b, g, r, 255]
+            })
+            .collect(),
+        _ => {
+            let mut out: Vec<u8> = (0..w * h).map(|i| ycc(i).0).collect();
+            let (mut u, mut v) = (Vec::new(), Vec::new());
+            for cy in 0..h / 2 {
+                for cx in 0..w / 2 {
+                    let (_, cb, cr) = ycc(2 * cy * w + 2 * cx);
+                    u.push(cb);
+                    v.push(cr);
+                }
+            }
+            match f {
+                PixelFormat::I420 => {
+                    out.extend(u);
+                    out.extend(v);
+                }
+                PixelFormat::Nv12 => out.extend(u.iter().zip(&v).flat_map(|(&a, &b)| [a, b])),
+                _ => out.extend(u.iter().zip(&v).flat_map(|(&a, &b)| [b, a])),
+            }
+            out
+        }
+    }
+}
+
+#[test]
+fn warm_analyzer_allocates_nothing_per_frame() {
+    let (w, h) = (1280, 720);
+    let frames = frames(w, h);
+    let mut analyzer = Analyzer::new(Config::default()).expect("default config is valid");
+    let mut report = Report::default();
+    for (format, data) in &frames {
+        let view = FrameView::from_bytes(data, w, h, *format).expect("valid frame");
+        // Warm-up: the first frames of a size grow the scratch buffers and the report's vectors.
+        for _ in 0..3 {
+            analyzer
+                .analyze_into(&view, &mut report)
+                .expect("analysis succeeds");
+        }
+        let before = ALLOCS.load(Ordering::Relaxed);
+        for _ in 0..5 {
+            analyzer
+                .analyze_into(&view, &mut report)
+                .expect("analysis succeeds");
+        }
+        let allocs = ALLOCS.load(Ordering::Relaxed) - before;
+        // Tolerance: zero. Any allocation in steady state is a regression.
+        assert_eq!(
+            allocs, 0,
+            "{format:?}: {allocs} allocations in 5 warm frames"
+        );
+    }
+}
