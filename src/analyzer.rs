@@ -43,6 +43,9 @@ pub struct Analyzer {
     rois: [Vec<u8>; MAX_FINGERS],
     roi_masks: [Vec<u8>; MAX_FINGERS],
     roi_rects: [Rect; MAX_FINGERS],
+    // The focus region (print box and a margin) of the finger being measured.
+    focus_roi: Vec<u8>,
+    focus_roi_mask: Vec<u8>,
     ridges: [RidgeMeasure; MAX_FINGERS],
     focuses: [FocusMeasure; MAX_FINGERS],
 }
@@ -75,6 +78,8 @@ impl Analyzer {
             rois: Default::default(),
             roi_masks: Default::default(),
             roi_rects: Default::default(),
+            focus_roi: Vec::new(),
+            focus_roi_mask: Vec::new(),
             ridges: Default::default(),
             focuses: Default::default(),
         })
@@ -125,20 +130,25 @@ impl Analyzer {
         report.hand = geo.hand;
         report.rotation_deg = geo.angle_deg;
         report.hand_fraction = geo.hand_fraction;
-        report.finger_count = geo.count();
+        // Capped like the per-finger entries below, so the count and the list agree even when
+        // the finder sees more finger-like shapes than a hand has (stripes, grilles).
+        report.finger_count = geo.count().min(MAX_FINGERS as u8);
 
         // Full-resolution ridge measurements, counted fingers only.
         let mut periods = [0f32; MAX_FINGERS];
         let mut widths = [0f32; MAX_FINGERS];
         let mut boxes = [Rect::default(); MAX_FINGERS];
+        let mut axes = [[0f32; 2]; MAX_FINGERS];
         let mut nf = 0;
         for finger in geo.fingers.iter().filter(|f| f.counted).take(MAX_FINGERS) {
             boxes[nf] = finger.print_box;
             widths[nf] = finger.width_px;
+            axes[nf] = finger.direction;
             nf += 1;
         }
         let mut np = 0;
         for (i, rect) in boxes[..nf].iter().enumerate() {
+            self.ridge.set_finger_axis(Some(axes[i]));
             if let Some(p) = self.measure_ridges(frame, *rect, i) {
                 periods[np] = p;
                 np += 1;
@@ -160,22 +170,33 @@ impl Analyzer {
             .take(MAX_FINGERS)
             .enumerate()
         {
-            // Copied by `measure_ridges` for the same fingers, in the same order.
+            // The print box was copied by `measure_ridges` for the same fingers, in the same
+            // order; focus also reads the finger's silhouette, just outside it.
             let (roi, roi_mask, rect) = (&self.rois[i], &self.roi_masks[i], self.roi_rects[i]);
+            let (mean, glare_fraction) =
+                crate::exposure::region_stats(roi, roi_mask, &self.config.glare);
+            let frect = frame.copy_luma(
+                crate::focus::focus_rect(finger.print_box, finger.width_px),
+                &mut self.focus_roi,
+            );
+            fill_roi_mask(
+                &self.mask,
+                &geo.finger_mask,
+                frect,
+                &mut self.focus_roi_mask,
+            );
             let period = self.ridges[i].period_px.or(expected_period).unwrap_or(9.0);
             self.focus.measure(
-                roi,
-                roi_mask,
-                rect.width as usize,
-                rect.height as usize,
+                &self.focus_roi,
+                &self.focus_roi_mask,
+                frect.width as usize,
+                frect.height as usize,
                 period,
                 &self.ridges[i],
                 clip,
                 &mut self.focuses[i],
             );
             let to_mm = |px: f32| report.ppi.ppi.map(|ppi| px * 25.4 / ppi);
-            let (mean, glare_fraction) =
-                crate::exposure::region_stats(roi, roi_mask, &self.config.glare);
             let ridge = &self.ridges[i];
             let fm = &self.focuses[i];
             let mut fr = FingerReport {
@@ -188,8 +209,9 @@ impl Analyzer {
                 ridge_period_px: ridge.period_px,
                 ridge_coherence: ridge.coherence,
                 ridge_clarity: ridge.clarity,
-                blur_mm: to_mm(fm.blur_px),
-                motion_mm: to_mm(fm.motion_px),
+                // A fingertip too dark or noisy to judge focus on does not vote.
+                blur_mm: to_mm(fm.blur_px).filter(|_| fm.judged),
+                motion_mm: to_mm(fm.motion_px).filter(|_| fm.judged),
                 focus_score: fm.score,
                 mean_luma: mean,
                 glare_fraction,

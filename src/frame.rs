@@ -311,8 +311,14 @@ impl<'a> FrameView<'a> {
             height,
             stride: w,
         })?;
+        // Both chroma planes together hold half as many bytes as luma: checked, since a frame
+        // near u32::MAX x u32::MAX overflows here even when `y_len` did not.
         let c_len = (w / 2) * (h / 2);
-        let needed = y_len + 2 * c_len;
+        let needed = y_len.checked_add(2 * c_len).ok_or(Error::SizeOverflow {
+            width,
+            height,
+            stride: w,
+        })?;
         if data.len() < needed {
             return Err(Error::BufferTooShort {
                 plane: "yuv420",
@@ -555,10 +561,10 @@ impl<'a> FrameView<'a> {
                 self.accumulate_row(y, f, acc_y, acc_cb, acc_cr, &mut out.max_row);
             }
             out.max[oy * ow..(oy + 1) * ow].copy_from_slice(&out.max_row);
-            let rows = (y1 - y0) as u32;
+            let rows = (y1 - y0) as u64;
             let dst = oy * ow;
             for ox in 0..ow {
-                let cols = ((ox * f + f).min(w) - ox * f) as u32;
+                let cols = ((ox * f + f).min(w) - ox * f) as u64;
                 let n = rows * cols;
                 out.luma[dst + ox] = ((acc_y[ox] + n / 2) / n) as u8;
                 out.cb[dst + ox] = ((acc_cb[ox] + n / 2) / n) as u8;
@@ -769,9 +775,9 @@ impl<'a> FrameView<'a> {
         &self,
         y: usize,
         f: usize,
-        acc_y: &mut [u32],
-        acc_cb: &mut [u32],
-        acc_cr: &mut [u32],
+        acc_y: &mut [u64],
+        acc_cb: &mut [u64],
+        acc_cr: &mut [u64],
         max: &mut [u8],
     ) {
         let w = self.width as usize;
@@ -779,10 +785,10 @@ impl<'a> FrameView<'a> {
             PixelFormat::Gray8 => {
                 let row = self.planes[0].row(y, w);
                 for (ox, chunk) in row.chunks(f).enumerate() {
-                    acc_y[ox] += chunk.iter().map(|&v| v as u32).sum::<u32>();
+                    acc_y[ox] += chunk.iter().map(|&v| v as u64).sum::<u64>();
                     max[ox] = max[ox].max(chunk.iter().copied().max().unwrap_or(0));
-                    acc_cb[ox] += 128 * chunk.len() as u32;
-                    acc_cr[ox] += 128 * chunk.len() as u32;
+                    acc_cb[ox] += 128 * chunk.len() as u64;
+                    acc_cr[ox] += 128 * chunk.len() as u64;
                 }
             }
             PixelFormat::Rgb8 | PixelFormat::Rgba8 | PixelFormat::Bgra8 => {
@@ -794,13 +800,13 @@ impl<'a> FrameView<'a> {
                 };
                 let row = self.planes[0].row(y, w * bpp);
                 for (ox, chunk) in row.chunks(f * bpp).enumerate() {
-                    let (mut sy, mut scb, mut scr) = (0u32, 0u32, 0u32);
+                    let (mut sy, mut scb, mut scr) = (0u64, 0u64, 0u64);
                     for px in chunk.chunks_exact(bpp) {
                         let (yy, cb, cr) = ycbcr601(px[ri], px[1], px[bi]);
                         max[ox] = max[ox].max(yy);
-                        sy += yy as u32;
-                        scb += cb as u32;
-                        scr += cr as u32;
+                        sy += yy as u64;
+                        scb += cb as u64;
+                        scr += cr as u64;
                     }
                     acc_y[ox] += sy;
                     acc_cb[ox] += scb;
@@ -810,7 +816,7 @@ impl<'a> FrameView<'a> {
             PixelFormat::Nv21 | PixelFormat::Nv12 | PixelFormat::I420 => {
                 let row = self.planes[0].row(y, w);
                 for (ox, chunk) in row.chunks(f).enumerate() {
-                    acc_y[ox] += chunk.iter().map(|&v| v as u32).sum::<u32>();
+                    acc_y[ox] += chunk.iter().map(|&v| v as u64).sum::<u64>();
                     max[ox] = max[ox].max(chunk.iter().copied().max().unwrap_or(0));
                 }
                 // Each chroma sample covers 2x2 luma pixels; add it once per luma pixel it covers.
@@ -841,8 +847,8 @@ impl<'a> FrameView<'a> {
                         None => (u_row[cx], v_row[cx]),
                     };
                     let ox = x / f;
-                    acc_cb[ox] += u as u32;
-                    acc_cr[ox] += v as u32;
+                    acc_cb[ox] += u as u64;
+                    acc_cr[ox] += v as u64;
                 }
             }
         }
@@ -896,8 +902,9 @@ pub struct LowRes {
     /// Brightest full-resolution luma inside each block: where to look again for clipped pixels
     /// and specular spots, which averaging hides.
     pub max: Vec<u8>,
-    // Scratch of the scalar reference.
-    acc: Vec<u32>,
+    // Scratch of the scalar reference. u64: one block may hold more than 2^32 / 255 pixels (a
+    // large factor on a large frame).
+    acc: Vec<u64>,
     max_row: Vec<u8>,
     // Scratch of the fast kernels: per-column sums and maxima of one output row's input rows.
     vsum: Vec<u16>,
