@@ -7,8 +7,8 @@
 mod common;
 
 use common::cpu_time::CpuTime;
-use common::{BenchFrame, floor_sum, roi_mask};
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use common::{BenchFrame, evict, floor_sum, roi_mask};
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use fingerqc::exposure::{ExposureAnalyzer, region_stats};
 use fingerqc::fingers::{FingerFinder, HandGeometry};
 use fingerqc::focus::{FocusAnalyzer, FocusMeasure, focus_rect};
@@ -59,6 +59,21 @@ fn bench_frame(c: &mut Criterion<CpuTime>, frame: &BenchFrame) {
             b.iter(|| black_box(&v).downsample_into(factor, &mut low))
         });
     }
+
+    group.bench_function("downsample_nv21_cold", |b| {
+        b.iter_batched(
+            || evict(&frame.nv21),
+            |()| black_box(&view).downsample_into(factor, &mut low),
+            BatchSize::PerIteration,
+        )
+    });
+    group.bench_function("floor_cold", |b| {
+        b.iter_batched(
+            || evict(&frame.nv21),
+            |()| floor_sum(black_box(&view)),
+            BatchSize::PerIteration,
+        )
+    });
 
     // Inputs of the later stages, from one run of the whole pipeline.
     let mut analyzer = Analyzer::new(config.clone()).expect("default config is valid");

@@ -606,6 +606,9 @@ impl<'a> FrameView<'a> {
         out.vmax.resize(w, 0);
         // Chroma column sums: interleaved (NV), U then V (I420), or Cb then Cr (packed, full width).
         out.csum.resize(2 * w, 0);
+        if !self.format.is_yuv420() && self.format != PixelFormat::Gray8 {
+            out.ycc.resize(3 * w, 0);
+        }
         let LowRes {
             luma,
             cb,
@@ -614,6 +617,7 @@ impl<'a> FrameView<'a> {
             vsum,
             vmax,
             csum,
+            ycc,
             ..
         } = out;
         let (vsum, vmax) = (&mut vsum[..w], &mut vmax[..w]);
@@ -626,9 +630,9 @@ impl<'a> FrameView<'a> {
             let y1 = (y0 + f).min(h);
             let rows = y1 - y0;
             match self.format {
-                PixelFormat::Rgb8 => self.rgb_rows::<3, 0, 2>(y0, y1, vsum, vmax, csum),
-                PixelFormat::Rgba8 => self.rgb_rows::<4, 0, 2>(y0, y1, vsum, vmax, csum),
-                PixelFormat::Bgra8 => self.rgb_rows::<4, 2, 0>(y0, y1, vsum, vmax, csum),
+                PixelFormat::Rgb8 => self.rgb_rows::<3, 0, 2>(y0, y1, vsum, vmax, csum, ycc),
+                PixelFormat::Rgba8 => self.rgb_rows::<4, 0, 2>(y0, y1, vsum, vmax, csum, ycc),
+                PixelFormat::Bgra8 => self.rgb_rows::<4, 2, 0>(y0, y1, vsum, vmax, csum, ycc),
                 _ => {
                     let plane = self.planes[0];
                     downsample::luma_rows(vsum, vmax, (y0..y1).map(|y| plane.row(y, w)));
@@ -676,12 +680,24 @@ impl<'a> FrameView<'a> {
         vsum: &mut [u16],
         vmax: &mut [u8],
         csum: &mut [u16],
+        ycc: &mut [u8],
     ) {
         let w = self.width as usize;
         let (scb, scr) = csum.split_at_mut(w);
+        let (ry, rest) = ycc.split_at_mut(w);
+        let (rcb, rcr) = rest.split_at_mut(w);
         for y in y0..y1 {
             let row = self.planes[0].row(y, w * BPP);
-            downsample::rgb_add::<BPP, RI, BI>(vsum, vmax, scb, scr, row, y == y0);
+            downsample::rgb_to_ycc::<BPP, RI, BI>(row, ry, rcb, rcr);
+            if y == y0 {
+                downsample::luma_init(vsum, vmax, ry);
+                downsample::chroma_init(scb, rcb, 1);
+                downsample::chroma_init(scr, rcr, 1);
+            } else {
+                downsample::luma_add1(vsum, vmax, ry);
+                downsample::chroma_add(scb, rcb, 1);
+                downsample::chroma_add(scr, rcr, 1);
+            }
         }
     }
 
@@ -910,6 +926,8 @@ pub struct LowRes {
     vsum: Vec<u16>,
     vmax: Vec<u8>,
     csum: Vec<u16>,
+    // One packed RGB(A) row converted to Y, Cb, Cr planes.
+    ycc: Vec<u8>,
 }
 
 /// Horizontal luma pass, with the factors the pipeline uses unrolled at compile time.
