@@ -6,8 +6,8 @@
 mod common;
 
 use common::cpu_time::CpuTime;
-use common::{BenchFrame, floor_sum};
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use common::{BenchFrame, evict, floor_sum};
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use fingerqc::{Analyzer, Config, PixelFormat, Report};
 use std::hint::black_box;
 use std::time::Duration;
@@ -22,6 +22,13 @@ fn bench_frame(c: &mut Criterion<CpuTime>, frame: &BenchFrame, formats: &[PixelF
         "floor kernels agree"
     );
     group.bench_function("floor", |b| b.iter(|| floor_sum(black_box(&nv21))));
+    group.bench_function("floor_cold", |b| {
+        b.iter_batched(
+            || evict(&frame.nv21),
+            |()| floor_sum(black_box(&nv21)),
+            BatchSize::PerIteration,
+        )
+    });
     let mut analyzer = Analyzer::new(Config::default()).expect("default config is valid");
     let mut report = Report::default();
     for &format in formats {
@@ -35,6 +42,18 @@ fn bench_frame(c: &mut Criterion<CpuTime>, frame: &BenchFrame, formats: &[PixelF
             })
         });
     }
+    // The NV21 frame fresh from memory each time, as a camera delivers it.
+    group.bench_function("nv21_cold", |b| {
+        b.iter_batched(
+            || evict(&frame.nv21),
+            |()| {
+                analyzer
+                    .analyze_into(black_box(&nv21), &mut report)
+                    .expect("analysis succeeds")
+            },
+            BatchSize::PerIteration,
+        )
+    });
     group.finish();
 }
 

@@ -7,24 +7,30 @@
 mod common;
 
 use common::cpu_time::CpuTime;
-use common::{BenchFrame, floor_sum, roi_mask};
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use common::{BenchFrame, evict, floor_sum, roi_mask};
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use fingerqc::exposure::{ExposureAnalyzer, region_stats};
 use fingerqc::fingers::{FingerFinder, HandGeometry};
-use fingerqc::focus::{FocusAnalyzer, FocusMeasure};
+use fingerqc::focus::{FocusAnalyzer, FocusMeasure, focus_rect};
 use fingerqc::frame::{LowRes, Rect};
 use fingerqc::report::{ExposureStats, GlareStats};
 use fingerqc::ridge::{RidgeAnalyzer, RidgeMeasure};
 use fingerqc::segment::{self, HandMask, Segmenter};
-use fingerqc::{Analyzer, Config, FrameView, PixelFormat};
+use fingerqc::{Analyzer, Config, PixelFormat};
 use std::hint::black_box;
 use std::time::Duration;
 
-/// Fingertip regions of the counted fingers: box, full-resolution luma and mask.
+/// Fingertip regions of the counted fingers: print box (ridge, exposure) and focus region (the
+/// box and a margin: focus reads the silhouette too), each with full-resolution luma and mask,
+/// and the finger's axis.
 struct Roi {
     rect: Rect,
     luma: Vec<u8>,
     mask: Vec<u8>,
+    focus_rect: Rect,
+    focus_luma: Vec<u8>,
+    focus_mask: Vec<u8>,
+    axis: [f32; 2],
 }
 
 fn bench_frame(c: &mut Criterion<CpuTime>, frame: &BenchFrame) {
@@ -54,6 +60,21 @@ fn bench_frame(c: &mut Criterion<CpuTime>, frame: &BenchFrame) {
         });
     }
 
+    group.bench_function("downsample_nv21_cold", |b| {
+        b.iter_batched(
+            || evict(&frame.nv21),
+            |()| black_box(&view).downsample_into(factor, &mut low),
+            BatchSize::PerIteration,
+        )
+    });
+    group.bench_function("floor_cold", |b| {
+        b.iter_batched(
+            || evict(&frame.nv21),
+            |()| floor_sum(black_box(&view)),
+            BatchSize::PerIteration,
+        )
+    });
+
     // Inputs of the later stages, from one run of the whole pipeline.
     let mut analyzer = Analyzer::new(config.clone()).expect("default config is valid");
     analyzer.analyze(&view).expect("analysis succeeds");
@@ -80,8 +101,19 @@ fn bench_frame(c: &mut Criterion<CpuTime>, frame: &BenchFrame) {
         .map(|f| {
             let mut luma = Vec::new();
             let rect = view.copy_luma(f.print_box, &mut luma);
-            let mask = roi_mask(&mask, &geometry.finger_mask, rect);
-            Roi { rect, luma, mask }
+            let roi_m = roi_mask(&mask, &geometry.finger_mask, rect);
+            let mut focus_luma = Vec::new();
+            let focus_rect = view.copy_luma(focus_rect(f.print_box, f.width_px), &mut focus_luma);
+            let focus_mask = roi_mask(&mask, &geometry.finger_mask, focus_rect);
+            Roi {
+                rect,
+                luma,
+                mask: roi_m,
+                focus_rect,
+                focus_luma,
+                focus_mask,
+                axis: f.direction,
+            }
         })
         .collect();
     eprintln!(
@@ -100,6 +132,7 @@ fn bench_frame(c: &mut Criterion<CpuTime>, frame: &BenchFrame) {
         b.iter(|| {
             for r in &rois {
                 black_box(view.copy_luma(black_box(r.rect), &mut scratch));
+                black_box(view.copy_luma(black_box(r.focus_rect), &mut scratch));
             }
         })
     });
@@ -111,6 +144,7 @@ fn bench_frame(c: &mut Criterion<CpuTime>, frame: &BenchFrame) {
         b.iter(|| {
             for (r, m) in rois.iter().zip(measures.iter_mut()) {
                 let (rw, rh) = (r.rect.width as usize, r.rect.height as usize);
+                ridge.set_finger_axis(Some(r.axis));
                 ridge.measure(black_box(&r.luma), &r.mask, rw, rh, m);
             }
         })
@@ -121,14 +155,14 @@ fn bench_frame(c: &mut Criterion<CpuTime>, frame: &BenchFrame) {
     group.bench_function("focus_all_fingers", |b| {
         b.iter(|| {
             for (r, m) in rois.iter().zip(measures.iter()) {
-                let (rw, rh) = (r.rect.width as usize, r.rect.height as usize);
+                let (fw, fh) = (r.focus_rect.width as usize, r.focus_rect.height as usize);
                 let period = m.period_px.unwrap_or(9.0);
                 let clip = config.exposure.clipped_level;
                 focus.measure(
-                    black_box(&r.luma),
-                    &r.mask,
-                    rw,
-                    rh,
+                    black_box(&r.focus_luma),
+                    &r.focus_mask,
+                    fw,
+                    fh,
                     period,
                     m,
                     clip,
@@ -156,7 +190,6 @@ fn bench_frame(c: &mut Criterion<CpuTime>, frame: &BenchFrame) {
         })
     });
     group.finish();
-    let _: &FrameView = &view;
 }
 
 fn stages(c: &mut Criterion<CpuTime>) {

@@ -43,9 +43,9 @@ pub struct Analyzer {
     rois: [Vec<u8>; MAX_FINGERS],
     roi_masks: [Vec<u8>; MAX_FINGERS],
     roi_rects: [Rect; MAX_FINGERS],
-    // The focus region (the print box grown to include the finger's silhouette).
+    // The focus region (print box and a margin) of the finger being measured.
     focus_roi: Vec<u8>,
-    focus_mask: Vec<u8>,
+    focus_roi_mask: Vec<u8>,
     ridges: [RidgeMeasure; MAX_FINGERS],
     focuses: [FocusMeasure; MAX_FINGERS],
 }
@@ -79,7 +79,7 @@ impl Analyzer {
             roi_masks: Default::default(),
             roi_rects: Default::default(),
             focus_roi: Vec::new(),
-            focus_mask: Vec::new(),
+            focus_roi_mask: Vec::new(),
             ridges: Default::default(),
             focuses: Default::default(),
         })
@@ -170,22 +170,25 @@ impl Analyzer {
             .take(MAX_FINGERS)
             .enumerate()
         {
-            let rect = self.roi_rects[i];
-            let (mean, glare_fraction) = crate::exposure::region_stats(
-                &self.rois[i],
-                &self.roi_masks[i],
-                &self.config.glare,
-            );
-            // Focus also reads the finger's silhouette, just outside the print box.
+            // The print box was copied by `measure_ridges` for the same fingers, in the same
+            // order; focus also reads the finger's silhouette, just outside it.
+            let (roi, roi_mask, rect) = (&self.rois[i], &self.roi_masks[i], self.roi_rects[i]);
+            let (mean, glare_fraction) =
+                crate::exposure::region_stats(roi, roi_mask, &self.config.glare);
             let frect = frame.copy_luma(
                 crate::focus::focus_rect(finger.print_box, finger.width_px),
                 &mut self.focus_roi,
             );
-            fill_roi_mask(&self.mask, &geo.finger_mask, frect, &mut self.focus_mask);
+            fill_roi_mask(
+                &self.mask,
+                &geo.finger_mask,
+                frect,
+                &mut self.focus_roi_mask,
+            );
             let period = self.ridges[i].period_px.or(expected_period).unwrap_or(9.0);
             self.focus.measure(
                 &self.focus_roi,
-                &self.focus_mask,
+                &self.focus_roi_mask,
                 frect.width as usize,
                 frect.height as usize,
                 period,

@@ -610,6 +610,9 @@ impl<'a> FrameView<'a> {
         out.vmax.resize(w, 0);
         // Chroma column sums: interleaved (NV), U then V (I420), or Cb then Cr (packed, full width).
         out.csum.resize(2 * w, 0);
+        if !self.format.is_yuv420() && self.format != PixelFormat::Gray8 {
+            out.ycc.resize(3 * w, 0);
+        }
         let LowRes {
             luma,
             cb,
@@ -618,6 +621,7 @@ impl<'a> FrameView<'a> {
             vsum,
             vmax,
             csum,
+            ycc,
             ..
         } = out;
         let (vsum, vmax) = (&mut vsum[..w], &mut vmax[..w]);
@@ -630,9 +634,9 @@ impl<'a> FrameView<'a> {
             let y1 = (y0 + f).min(h);
             let rows = y1 - y0;
             match self.format {
-                PixelFormat::Rgb8 => self.rgb_rows::<3, 0, 2>(y0, y1, vsum, vmax, csum),
-                PixelFormat::Rgba8 => self.rgb_rows::<4, 0, 2>(y0, y1, vsum, vmax, csum),
-                PixelFormat::Bgra8 => self.rgb_rows::<4, 2, 0>(y0, y1, vsum, vmax, csum),
+                PixelFormat::Rgb8 => self.rgb_rows::<3, 0, 2>(y0, y1, vsum, vmax, csum, ycc),
+                PixelFormat::Rgba8 => self.rgb_rows::<4, 0, 2>(y0, y1, vsum, vmax, csum, ycc),
+                PixelFormat::Bgra8 => self.rgb_rows::<4, 2, 0>(y0, y1, vsum, vmax, csum, ycc),
                 _ => {
                     let plane = self.planes[0];
                     downsample::luma_rows(vsum, vmax, (y0..y1).map(|y| plane.row(y, w)));
@@ -680,12 +684,24 @@ impl<'a> FrameView<'a> {
         vsum: &mut [u16],
         vmax: &mut [u8],
         csum: &mut [u16],
+        ycc: &mut [u8],
     ) {
         let w = self.width as usize;
         let (scb, scr) = csum.split_at_mut(w);
+        let (ry, rest) = ycc.split_at_mut(w);
+        let (rcb, rcr) = rest.split_at_mut(w);
         for y in y0..y1 {
             let row = self.planes[0].row(y, w * BPP);
-            downsample::rgb_add::<BPP, RI, BI>(vsum, vmax, scb, scr, row, y == y0);
+            downsample::rgb_to_ycc::<BPP, RI, BI>(row, ry, rcb, rcr);
+            if y == y0 {
+                downsample::luma_init(vsum, vmax, ry);
+                downsample::chroma_init(scb, rcb, 1);
+                downsample::chroma_init(scr, rcr, 1);
+            } else {
+                downsample::luma_add1(vsum, vmax, ry);
+                downsample::chroma_add(scb, rcb, 1);
+                downsample::chroma_add(scr, rcr, 1);
+            }
         }
     }
 
@@ -906,13 +922,16 @@ pub struct LowRes {
     /// Brightest full-resolution luma inside each block: where to look again for clipped pixels
     /// and specular spots, which averaging hides.
     pub max: Vec<u8>,
-    // u64: one block may hold more than 2^32 / 255 pixels (a large factor on a large frame).
+    // Scratch of the scalar reference. u64: one block may hold more than 2^32 / 255 pixels (a
+    // large factor on a large frame).
     acc: Vec<u64>,
     max_row: Vec<u8>,
     // Scratch of the fast kernels: per-column sums and maxima of one output row's input rows.
     vsum: Vec<u16>,
     vmax: Vec<u8>,
     csum: Vec<u16>,
+    // One packed RGB(A) row converted to Y, Cb, Cr planes.
+    ycc: Vec<u8>,
 }
 
 /// Horizontal luma pass, with the factors the pipeline uses unrolled at compile time.

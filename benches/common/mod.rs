@@ -209,6 +209,24 @@ unsafe fn floor_sum_avx2(frame: &FrameView) -> u64 {
     total
 }
 
+/// Evicts `data` from every cache level (x86-64 `clflush`; a no-op elsewhere), so the next pass
+/// reads it from memory as it would a frame the camera just wrote by DMA. Benches named `*_cold`
+/// call this before each timed iteration (outside the timing).
+pub fn evict(data: &[u8]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_clflush, _mm_mfence};
+        for line in data.chunks(64) {
+            // SAFETY: `line` points into a live slice; clflush only needs a mapped address.
+            unsafe { _mm_clflush(line.as_ptr()) };
+        }
+        // SAFETY: a fence has no memory-safety preconditions.
+        unsafe { _mm_mfence() };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = data;
+}
+
 /// Full-resolution finger mask of `rect`, upsampled from the low-resolution one (what the
 /// analyzer hands the ridge stage).
 pub fn roi_mask(mask: &HandMask, finger_mask: &[u8], rect: Rect) -> Vec<u8> {

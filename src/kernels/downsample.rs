@@ -107,41 +107,23 @@ pub(crate) fn chroma_add(sum: &mut [u16], r: &[u8], weight: u16) {
     }
 }
 
-/// Adds one packed RGB(A) row, converted to BT.601 Y, Cb, Cr ([`crate::frame::ycbcr601`]),
-/// into per-column sums, keeping the luma maximum; `init` overwrites instead of adding.
+/// Converts one packed RGB(A) row to BT.601 Y, Cb, Cr rows ([`crate::frame::ycbcr601`], same
+/// integer formulas), so the vertical pass can add planes as it does for YUV frames.
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn rgb_add<const BPP: usize, const RI: usize, const BI: usize>(
-    sy: &mut [u16],
-    max: &mut [u8],
-    scb: &mut [u16],
-    scr: &mut [u16],
+pub(crate) fn rgb_to_ycc<const BPP: usize, const RI: usize, const BI: usize>(
     row: &[u8],
-    init: bool,
+    y: &mut [u8],
+    cb: &mut [u8],
+    cr: &mut [u8],
 ) {
-    let px = row.chunks_exact(BPP);
-    let acc = sy
-        .iter_mut()
-        .zip(max.iter_mut())
-        .zip(scb.iter_mut().zip(scr.iter_mut()));
-    for (((s, m), (cb, cr)), p) in acc.zip(px) {
+    let out = y.iter_mut().zip(cb.iter_mut().zip(cr.iter_mut()));
+    for ((oy, (ocb, ocr)), p) in out.zip(row.chunks_exact(BPP)) {
         let (r, g, b) = (p[RI] as i32, p[1] as i32, p[BI] as i32);
-        // Same integer formulas as `ycbcr601`: Y never leaves 0..=255; Cb and Cr reach 256 for
-        // pure blue / red and are clamped, and never go below 1.
-        let y = ((77 * r + 150 * g + 29 * b + 128) >> 8) as u16;
-        let u = (((-43 * r - 85 * g + 128 * b + 32768 + 128) >> 8).min(255)) as u16;
-        let v = (((128 * r - 107 * g - 21 * b + 32768 + 128) >> 8).min(255)) as u16;
-        if init {
-            *s = y;
-            *m = y as u8;
-            *cb = u;
-            *cr = v;
-        } else {
-            *s += y;
-            *m = (*m).max(y as u8);
-            *cb += u;
-            *cr += v;
-        }
+        // Y never leaves 0..=255; Cb and Cr reach 256 for pure blue / red and are clamped, and
+        // never go below 1.
+        *oy = ((77 * r + 150 * g + 29 * b + 128) >> 8) as u8;
+        *ocb = ((-43 * r - 85 * g + 128 * b + 32768 + 128) >> 8).min(255) as u8;
+        *ocr = ((128 * r - 107 * g - 21 * b + 32768 + 128) >> 8).min(255) as u8;
     }
 }
 
