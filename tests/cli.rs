@@ -452,3 +452,61 @@ fn shipped_real_images_all_decode_and_analyse() {
     assert_eq!(size("3_camera_finger.jpg"), (2847, 1671));
     assert_eq!(size("probe.png"), (388, 374));
 }
+
+#[test]
+fn synth_writes_deterministic_frames_and_labels_that_eval_reads() {
+    let dir = temp_dir("synth");
+    let (a, b) = (dir.join("a"), dir.join("b"));
+    for out in [&a, &b] {
+        let o = run(&[
+            "synth",
+            "--out",
+            out.to_str().unwrap(),
+            "--n",
+            "3",
+            "--seed",
+            "1000000",
+            "--width",
+            "480",
+            "--height",
+            "320",
+        ]);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    let labels = std::fs::read_to_string(a.join("labels.jsonl")).unwrap();
+    let lines: Vec<serde_json::Value> = labels
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3);
+    for (i, v) in lines.iter().enumerate() {
+        let file = format!("{}.png", 1_000_000 + i);
+        assert_eq!(v["file"], file.as_str());
+        assert_eq!(v["seed"], 1_000_000 + i as u64);
+        assert!(v["reasons"].is_array() && v["near_threshold"].is_array());
+        // Same seed, same bytes.
+        assert_eq!(
+            std::fs::read(a.join(&file)).unwrap(),
+            std::fs::read(b.join(&file)).unwrap()
+        );
+        let img = image::open(a.join(&file)).unwrap();
+        assert_eq!((img.width(), img.height()), (480, 320));
+    }
+    let o = run(&[
+        "eval",
+        "--labels",
+        a.join("labels.jsonl").to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    let card: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        (card["frames"].as_u64(), card["errors"].as_u64()),
+        (Some(3), Some(0))
+    );
+}

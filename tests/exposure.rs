@@ -390,21 +390,246 @@ fn region_stats_mean_and_glare_share() {
     );
 }
 
+/// A ridge-like pattern: luma `base` +- `amp`, ridges at 30 degrees from vertical with a
+/// period of 9 px (in the 7-10 px of real prints at capture distance; not a multiple of the
+/// 4-px blocks, so block means average crests and valleys as on real skin).
+fn ridged(w: u32, h: u32, base: i32, amp: i32) -> Scene {
+    let mut s = Scene::filled(w, h, [0, 0, 0]);
+    for y in 0..h {
+        for x in 0..w {
+            let u = 0.866 * x as f32 + 0.5 * y as f32;
+            let v = base as f32 + amp as f32 * (2.0 * std::f32::consts::PI * u / 9.0).sin();
+            let v = v.round().clamp(0.0, 255.0) as u8;
+            s.rect(x, y, 1, 1, [v, v, v]);
+        }
+    }
+    s
+}
+
+#[test]
+fn ridge_crests_on_bright_skin_are_not_glare_but_a_spot_there_is() {
+    // Mean 195, crests at 237 (above the 235 level): bright skin, no spot. The crests stand
+    // about 42 above the skin around them, a white spot about 55: the 45 required lies
+    // between. (Above a skin mean of about 200 the two cannot be told apart this way; such
+    // fingers are close to too_bright.)
+    let s = ridged(640, 360, 195, 42);
+    let m = measure_all(&s, 4, &Config::default(), &all_mask);
+    assert!(
+        (m.exposure.mean - 195.0).abs() <= 1.0,
+        "{}",
+        m.exposure.mean
+    );
+    assert_eq!(m.glare.level, 235.0);
+    assert_eq!(
+        (m.glare.pixels, m.glare.spots),
+        (0, 0),
+        "crests are not spots"
+    );
+    // The same skin with a 12x12 white spot (3 x 4 blocks): one spot of its 144 pixels, plus
+    // the crest pixels of the ring of blocks taken as its edge (one crest column in every
+    // other 4-px-wide block: at most 4 px in each of 18 blocks).
+    let mut s2 = s.clone();
+    s2.rect(300, 150, 12, 12, WHITE);
+    let m2 = measure_all(&s2, 4, &Config::default(), &all_mask);
+    assert_eq!(m2.glare.spots, 1);
+    assert!(
+        (144..=144 + 72).contains(&m2.glare.pixels),
+        "{}",
+        m2.glare.pixels
+    );
+}
+
+#[test]
+fn an_overexposed_finger_is_not_glare() {
+    // Mean 240 with crests clipping at 255: too bright, but no spot stands out.
+    let s = ridged(640, 360, 240, 20);
+    let m = measure_all(&s, 4, &Config::default(), &all_mask);
+    assert_eq!((m.glare.pixels, m.glare.spots), (0, 0));
+    // Clipped share exact (every block is interior: the whole frame is finger).
+    let luma = s.encode(PixelFormat::Gray8);
+    let clipped = luma.iter().filter(|&&v| v >= 250).count() as f32 / luma.len() as f32;
+    assert!(clipped > 0.2, "the scene clips: {clipped}");
+    assert!(
+        (m.exposure.clipped_fraction - clipped).abs() < 1e-6,
+        "{} vs {clipped}",
+        m.exposure.clipped_fraction
+    );
+}
+
+#[test]
+fn a_patch_larger_than_a_spot_is_not_glare() {
+    // One bright patch over more than 20% of the finger is exposure, not a spot.
+    let mut s = Scene::filled(480, 480, SKIN);
+    s.rect(100, 100, 240, 240, WHITE); // 57600 px = 25% of the finger
+    let m = measure_all(&s, 4, &Config::default(), &all_mask);
+    assert_eq!(m.glare.pixels, 0);
+    // Under the default 20% share it counts.
+    let mut s = Scene::filled(480, 480, SKIN);
+    s.rect(100, 100, 200, 200, WHITE); // 40000 px = 17%
+    let m = measure_all(&s, 4, &Config::default(), &all_mask);
+    assert_eq!(m.glare.pixels, 40000);
+}
+
+#[test]
+fn white_background_in_outline_blocks_is_neither_glare_nor_clipping() {
+    // The finger's edge falls inside blocks (x = 202, not a multiple of 4): the outline blocks
+    // hold white background pixels, and the mask (any finger pixel) includes them.
+    let mut s = Scene::filled(640, 480, WHITE);
+    s.rect(202, 101, 237, 298, SKIN);
+    let mask = |low: &LowRes| {
+        let f = low.factor;
+        let mut m = vec![0u8; low.luma.len()];
+        for by in 0..low.height {
+            for bx in 0..low.width {
+                let (x0, y0) = (bx * f, by * f);
+                let hit = x0 + f > 202 && x0 < 439 && y0 + f > 101 && y0 < 399;
+                m[(by * low.width + bx) as usize] = hit as u8;
+            }
+        }
+        m
+    };
+    let m = measure_all(&s, 4, &Config::default(), &mask);
+    assert_eq!(m.glare.pixels, 0);
+    assert_eq!(m.exposure.clipped_fraction, 0.0);
+}
+
+/// One generated scene's measurement and its labels.
+struct SceneResult {
+    seed: u64,
+    mean: f32,
+    true_mean: f32,
+    clipped: f32,
+    true_clipped: f32,
+    glare: bool,
+    true_glare: bool,
+    near: bool,
+}
+
+/// Exposure and glare on generated scenes, given the TRUE finger mask (so the score is this
+/// stage's alone, not segmentation's), against the generator's labels. Evaluation seeds
+/// (from 1_000_000; the thresholds were tuned on seeds 0..499).
+#[test]
+fn generated_scenes_with_true_finger_mask() {
+    use fingerqc::ReasonCode;
+    let n: u64 = std::env::var("FINGERQC_EXPOSURE_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(120);
+    let (w, h) = (1280u32, 720u32);
+    let config = Config::default();
+    let threads = 2u64;
+    let results: Vec<SceneResult> = std::thread::scope(|sc| {
+        let hs: Vec<_> = (0..threads)
+            .map(|t| {
+                let config = &config;
+                sc.spawn(move || {
+                    let mut out = Vec::new();
+                    let mut a = ExposureAnalyzer::new();
+                    let mut low = LowRes::default();
+                    for seed in (1_000_000 + t..1_000_000 + n).step_by(threads as usize) {
+                        let s = fingerqc::synth::scene(seed, w, h);
+                        let l = &s.labels;
+                        if l.finger_pixels == 0 {
+                            continue;
+                        }
+                        let frame = FrameView::from_rgb_image(&s.image).unwrap();
+                        let f = fingerqc::segment::work_factor(w, h);
+                        frame.downsample_into(f, &mut low);
+                        // A block is finger when most of its pixels are extended-digit pixels.
+                        let mut count = vec![0u32; low.luma.len()];
+                        for (x, y, p) in s.mask.enumerate_pixels() {
+                            if p[0] & fingerqc::synth::MASK_DIGIT != 0 {
+                                count[((y / f) * low.width + x / f) as usize] += 1;
+                            }
+                        }
+                        let mask: Vec<u8> = count.iter().map(|&c| (2 * c > f * f) as u8).collect();
+                        let (mut e, mut g) = (ExposureStats::default(), GlareStats::default());
+                        a.measure(&frame, &low, &mask, config, &mut e, &mut g);
+                        let gc = &config.glare;
+                        let min = (gc.min_pixels as f32).max(gc.min_fraction * e.pixels as f32);
+                        let glare = g.pixels > 0 && g.pixels as f32 >= min;
+                        let truth_glare = l.reasons.contains(&ReasonCode::Glare);
+                        let near = l.near_threshold.contains(&ReasonCode::Glare);
+                        out.push(SceneResult {
+                            seed,
+                            mean: e.mean,
+                            true_mean: l.finger_mean_luma,
+                            clipped: e.clipped_fraction,
+                            true_clipped: l.clipped_fraction,
+                            glare,
+                            true_glare: truth_glare,
+                            near,
+                        });
+                    }
+                    out
+                })
+            })
+            .collect();
+        hs.into_iter().flat_map(|h| h.join().unwrap()).collect()
+    });
+    assert!(results.len() as u64 > n / 2, "most scenes show fingers");
+    let (mut tp, mut fp, mut fn_) = (0, 0, 0);
+    for r in &results {
+        let (seed, mean, t_mean) = (r.seed, r.mean, r.true_mean);
+        let (clip, t_clip, glare, t_glare) = (r.clipped, r.true_clipped, r.glare, r.true_glare);
+        // Block means over majority-finger blocks vs the exact mean over finger pixels: the
+        // outline blocks mix in background, worth at most 2 levels.
+        assert!(
+            (mean - t_mean).abs() <= 2.0,
+            "seed {seed}: mean {mean} vs {t_mean}"
+        );
+        // Clipped share: counted in interior blocks only, over all finger blocks: within 0.02.
+        assert!(
+            (clip - t_clip).abs() <= 0.02,
+            "seed {seed}: clipped {clip} vs {t_clip}"
+        );
+        if r.near {
+            continue;
+        }
+        match (t_glare, glare) {
+            (true, true) => tp += 1,
+            (false, true) => {
+                fp += 1;
+                eprintln!("seed {seed}: glare reported, not labelled");
+            }
+            (true, false) => {
+                fn_ += 1;
+                eprintln!("seed {seed}: glare labelled, not reported");
+            }
+            _ => {}
+        }
+    }
+    let f1 = 2.0 * tp as f32 / (2 * tp + fp + fn_).max(1) as f32;
+    println!(
+        "glare on {} scenes: TP {tp} FP {fp} FN {fn_}, F1 {f1:.3}",
+        results.len()
+    );
+    assert!(tp >= 3, "the mix holds glare scenes: {tp}");
+    // Floor of the core issue for every reason: F1 >= 0.90.
+    assert!(f1 >= 0.90, "glare F1 {f1:.3} (TP {tp} FP {fp} FN {fn_})");
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
-    /// Against a brute-force count over every full-resolution pixel of a masked rectangle, with
-    /// random spots and random frame sizes (odd ones for packed formats).
+    /// Against a brute-force count over every full-resolution pixel, with random spots and random
+    /// frame sizes (odd ones for packed formats), the whole frame being finger.
     #[test]
     fn matches_brute_force(
-        w in 20u32..200, h in 20u32..160, factor in 1u32..7,
-        spots in proptest::collection::vec((0u32..200, 0u32..160, 1u32..9, 1u32..9, 200u8..=255), 0..6),
+        w in 48u32..200, h in 48u32..160, factor in 1u32..7,
+        // Up to four roundish spots (sides within a factor 2), each in its own 24-px cell so
+        // that they stay apart by more than two blocks, at or above the glare level (235 on
+        // this skin): blocks without glare pixels are plain skin, every spot 73+ levels above
+        // it. (Thin lines of glare spanning more than three blocks without covering a whole
+        // one are outside what the spot rules promise; see `accept_spots`.)
+        spots in proptest::collection::vec((0u32..9, 0u32..9, 1u32..9, 0u32..2, 235u8..=255), 0..5),
         fmt in 0usize..7,
     ) {
         let format = PixelFormat::ALL[fmt];
         let (w, h) = if format.is_yuv420() { (w & !1, h & !1) } else { (w, h) };
         let mut s = Scene::filled(w, h, SKIN);
-        for &(x, y, sw, sh, v) in &spots {
-            s.rect(x % w, y % h, sw, sh, [v, v, v]);
+        for (k, &(x, y, side, tall, v)) in spots.iter().enumerate() {
+            let (sw, sh) = if tall == 1 { (side, side.div_ceil(2).max(side.min(2))) } else { (side, side) };
+            s.rect(24 * (k as u32 % 2) + x, 24 * (k as u32 / 2) + y, sw, sh, [v, v, v]);
         }
         let bytes = s.encode(format);
         let frame = FrameView::from_bytes(&bytes, w, h, format).unwrap();

@@ -3,6 +3,7 @@
 mod analyze;
 mod eval;
 mod output;
+mod synth;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use fingerqc::{Config, Language};
@@ -34,6 +35,38 @@ enum Command {
     /// per-reason precision / recall / F1, finger-count, hand and verdict accuracy, ppi within
     /// 10%. Reasons marked near their threshold in a frame's labels are not scored there.
     Eval(EvalArgs),
+    /// Write generated, labelled frames: DIR/<seed>.png (or DIR/<seed>-<frame>.png for
+    /// sequences) and DIR/labels.jsonl, one labels object per frame with its `file`.
+    Synth(SynthArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct SynthArgs {
+    /// Output folder (created when missing).
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// Number of scenes (or of sequences with --sequence).
+    #[arg(long, default_value_t = 10)]
+    n: u64,
+    /// First seed; scenes use seed, seed+1, ... (tune on 0..999, evaluate on >= 1000000).
+    #[arg(long, default_value_t = 1_000_000)]
+    seed: u64,
+    /// Frame width.
+    #[arg(long, default_value_t = 1920, value_parser = clap::value_parser!(u32).range(16..=16384))]
+    width: u32,
+    /// Frame height.
+    #[arg(long, default_value_t = 1080, value_parser = clap::value_parser!(u32).range(16..=16384))]
+    height: u32,
+    /// Write capture sequences (approach, shake, settle) instead of single scenes.
+    #[arg(long)]
+    sequence: bool,
+    /// Write JPEG at this quality instead of PNG (the labels describe the frame before this
+    /// compression).
+    #[arg(long, value_name = "QUALITY", value_parser = clap::value_parser!(u8).range(1..=100))]
+    jpeg: Option<u8>,
+    /// Frames rendered in parallel (default: the number of cores).
+    #[arg(long, short = 'j', value_name = "N")]
+    jobs: Option<usize>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -140,5 +173,6 @@ pub fn run() -> ExitCode {
             };
             eval::run(&args, &config)
         }
+        Command::Synth(args) => synth::run(&args),
     }
 }
