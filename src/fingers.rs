@@ -255,6 +255,7 @@ pub struct FingerFinder {
     pieces: Vec<Run>,
     group: Vec<u32>,
     sort_buf: Vec<f32>,
+    pairs: Vec<(f32, f32)>,
     chains: Vec<Chain>,
     chain_runs: Vec<u32>,
     active: Vec<u32>,
@@ -893,9 +894,17 @@ impl FingerFinder {
         if self.widths.is_empty() {
             return;
         }
-        let wref = median_of(&self.widths, &mut self.sort_buf);
+        // The reference is weighted by area (width times length, up to four widths), so a comb
+        // of short narrow chains along a ragged background edge cannot set it.
+        let wref = weighted_median(
+            self.cands
+                .iter()
+                .filter(|c| c.keep)
+                .map(|c| (c.width, c.width * c.length.min(4.0 * c.width))),
+            &mut self.pairs,
+        );
         for c in self.cands.iter_mut().filter(|c| c.keep) {
-            if c.width < 0.45 * wref {
+            if c.width < 0.55 * wref {
                 c.keep = false;
             } else if c.width > 1.6 * wref {
                 let k = (c.width / wref).round().clamp(1.0, 4.0);
@@ -1496,6 +1505,22 @@ fn profile_valleys(prof: &[f32; 48], out: &mut [f32; 4]) -> usize {
         i += 1;
     }
     n
+}
+
+/// Weighted median of (value, weight) pairs (0 when empty), sorting in `buf`.
+fn weighted_median(items: impl Iterator<Item = (f32, f32)>, buf: &mut Vec<(f32, f32)>) -> f32 {
+    buf.clear();
+    buf.extend(items);
+    buf.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let total: f32 = buf.iter().map(|p| p.1).sum();
+    let mut acc = 0.0;
+    for &(v, wt) in buf.iter() {
+        acc += wt;
+        if acc >= 0.5 * total {
+            return v;
+        }
+    }
+    buf.last().map_or(0.0, |p| p.0)
 }
 
 /// Median of `v` (0 when empty), sorting a copy in `buf`.
