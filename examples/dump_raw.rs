@@ -6,15 +6,16 @@
 //! cargo run --example dump_raw --features capi -- OUT_DIR [IMAGE...]
 //! ```
 //!
-//! Frames: synthetic scenes drawn here (a hand-like shape with ridges, an empty scene, a dark
-//! one, odd sizes) plus each IMAGE (PNG or JPEG) given. Each is written as Rgb8 as decoded and
+//! Frames: scenes drawn here (a hand-like shape with ridges, an empty scene, a dark one, odd
+//! sizes), generated capture scenes from `fingerqc::synth`, plus each IMAGE (PNG or JPEG) given. Each is written as Rgb8 as decoded and
 //! converted to Gray8, Rgba8, Bgra8 and, at even size (cropped by one pixel if need be), to
 //! NV21, NV12 and I420.
 //!
 //! Raw file: 24-byte header (`FQCRAW01`, then width, height, pixel format and 0 as u32
 //! little-endian) followed by the planes, tightly packed, in `FrameView::from_bytes` layout.
 //! OUT_DIR receives the `.raw` files, `frames.txt` (their names, one a line), `expected.txt`
-//! (`name verdict code...` per frame, from the Rust API) and `NAME.rust.json` (the report).
+//! (`name verdict code...` per frame, from the Rust API), `NAME.rust.json` (the report), and
+//! `session.rgb8.raw`, a frame that passes under `examples/c/loose-config.json`.
 
 use fingerqc::frame::{luma601, ycbcr601};
 use fingerqc::{Analyzer, Config, FrameView, PixelFormat};
@@ -34,6 +35,21 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let out = PathBuf::from(args.next().ok_or("usage: dump_raw OUT_DIR [IMAGE...]")?);
     std::fs::create_dir_all(&out)?;
     let mut sources: Vec<(String, RgbImage)> = drawn_scenes();
+    // Generated capture scenes (the scenario mix of `fingerqc::synth`), from the evaluation
+    // seed range so they are not the frames anything was tuned on.
+    for (seed, w, h) in [
+        (1_000_000, 640, 480),
+        (1_000_001, 640, 480),
+        (1_000_002, 1280, 720),
+        (1_000_003, 720, 1280),
+        (1_000_004, 1920, 1080),
+        (1_000_005, 800, 600),
+    ] {
+        sources.push((
+            format!("synth{seed}_{w}x{h}"),
+            fingerqc::synth::scene(seed, w, h).image,
+        ));
+    }
     let config = Config::default();
     for path in args {
         let path = PathBuf::from(path);
@@ -80,6 +96,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     std::fs::write(out.join("frames.txt"), names)?;
+    write_session_frame(&out)?;
     std::fs::write(out.join("expected.txt"), &expected)?;
     eprintln!(
         "dump_raw: {} frames from {} sources in {}",
@@ -88,6 +105,30 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         out.display()
     );
     Ok(())
+}
+
+/// Writes `session.rgb8.raw`: the first generated 640x480 scene from seed 1_000_100 on that the
+/// analyzer accepts under `examples/c/loose-config.json`, for `examples/c/session.c` to feed
+/// until the session captures it.
+fn write_session_frame(out: &Path) -> Result<(), Box<dyn std::error::Error>> {
+    let loose = Config::from_json_str(include_str!("c/loose-config.json"))?;
+    let mut analyzer = Analyzer::new(loose)?;
+    for seed in 1_000_100..1_000_200 {
+        let image = fingerqc::synth::scene(seed, 640, 480).image;
+        let view = FrameView::from_rgb_image(&image)?;
+        if analyzer.analyze(&view)?.verdict == fingerqc::Verdict::Accept {
+            let (w, h) = image.dimensions();
+            write_raw(
+                &out.join("session.rgb8.raw"),
+                w,
+                h,
+                PixelFormat::Rgb8,
+                image.as_raw(),
+            )?;
+            return Ok(());
+        }
+    }
+    Err("no generated scene among 100 is accepted under the loose config".into())
 }
 
 fn format_name(f: PixelFormat) -> &'static str {

@@ -32,7 +32,8 @@ Sources (default: camera 0):
                         them, as written by --write-sequence, gives timestamps and truth)
   --synth-sequence SEED play a generated sequence (approach, shake, hold still, focus)
   --size WxH            size of the generated frames (default 1920x1080)
-  --fps F               replay rate when frames carry no timestamps (default 20)
+  --fps F               replay rate when frames carry no timestamps (default 20); for
+                        --synth-sequence, the sequence's frame rate (default 30)
   --loop                start a replay over when it ends (window only)
   --frames N            stop after N frames (a window stays open on the last one)
 
@@ -57,6 +58,7 @@ struct Args {
     synth: Option<u64>,
     size: (u32, u32),
     fps: f64,
+    fps_given: bool,
     looping: bool,
     frames: Option<u64>,
     headless: bool,
@@ -116,6 +118,7 @@ fn parse_args() -> Result<Args, String> {
                 if !(a.fps > 0.0 && a.fps <= 240.0) {
                     return Err("--fps must be in (0, 240]".into());
                 }
+                a.fps_given = true;
             }
             "--loop" => a.looping = true,
             "--frames" => {
@@ -195,7 +198,12 @@ fn run(args: Args) -> Result<(), String> {
     let mut src = if let Some(path) = &args.replay {
         source::open_folder(path, args.fps)?
     } else if let Some(seed) = args.synth {
-        source::open_synth(seed, args.size.0, args.size.1)?
+        let fps = if args.fps_given {
+            args.fps as f32
+        } else {
+            30.0
+        };
+        source::open_synth(seed, args.size.0, args.size.1, fps)?
     } else {
         source::open_camera(args.camera)?
     };
@@ -504,28 +512,6 @@ fn draw(
     let s = ww / frame.width as f32;
     let unit = (wh / 720.0).clamp(0.6, 1.5);
 
-    // Finger boxes with name and quality.
-    for f in &g.report.fingers {
-        let b = f.bbox;
-        let (x, y) = ((b.x as f32 * s) as i32, (b.y as f32 * s) as i32);
-        let (w, h) = (
-            ((b.width as f32 * s) as i32).max(4),
-            ((b.height as f32 * s) as i32).max(4),
-        );
-        let c = quality_color(f.quality);
-        canvas.frame_rect(x, y, w, h, (2.0 * unit).round().max(2.0) as i32, c);
-        let name = serde_json::to_value(f.name)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
-        let label = format!("{name} {}", f.quality);
-        let size = 17.0 * unit;
-        let lw = text.width(&label, size);
-        let ly = (y as f32 - size * 1.3).max(0.0);
-        canvas.fill(x, ly as i32, lw as i32 + 8, (size * 1.25) as i32, 0, 0.6);
-        text.draw(canvas, &label, x as f32 + 4.0, ly, size, c);
-    }
-
     // The instruction, in a banner at the top.
     let msg = g.message(lang, cfg);
     let good = g.primary.is_none();
@@ -571,6 +557,32 @@ fn draw(
         cs,
         rgb(170, 170, 180),
     );
+
+    // Finger boxes with name and quality.
+    for f in &g.report.fingers {
+        let b = f.bbox;
+        let (x, y) = ((b.x as f32 * s) as i32, (b.y as f32 * s) as i32);
+        let (w, h) = (
+            ((b.width as f32 * s) as i32).max(4),
+            ((b.height as f32 * s) as i32).max(4),
+        );
+        let c = quality_color(f.quality);
+        canvas.frame_rect(x, y, w, h, (2.0 * unit).round().max(2.0) as i32, c);
+        let name = serde_json::to_value(f.name)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        let label = if f.name == fingerqc::FingerName::Unknown {
+            format!("q {}", f.quality)
+        } else {
+            format!("{name}  q {}", f.quality)
+        };
+        let size = 17.0 * unit;
+        let lw = text.width(&label, size);
+        let ly = (y as f32 - size * 1.3).max(banner_h as f32 + 2.0);
+        canvas.fill(x, ly as i32, lw as i32 + 8, (size * 1.25) as i32, 0, 0.6);
+        text.draw(canvas, &label, x as f32 + 4.0, ly, size, c);
+    }
 
     // Status line and the capture progress at the bottom.
     let ss = 16.0 * unit;

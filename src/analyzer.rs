@@ -38,8 +38,14 @@ pub struct Analyzer {
     ridge: RidgeAnalyzer,
     focus: FocusAnalyzer,
     exposure: ExposureAnalyzer,
-    roi: Vec<u8>,
-    roi_mask: Vec<u8>,
+    // Full-resolution luma and finger mask of each counted finger's print box, copied once and
+    // read by the ridge, focus and exposure measurements.
+    rois: [Vec<u8>; MAX_FINGERS],
+    roi_masks: [Vec<u8>; MAX_FINGERS],
+    roi_rects: [Rect; MAX_FINGERS],
+    // The focus region (print box and a margin) of the finger being measured.
+    focus_roi: Vec<u8>,
+    focus_roi_mask: Vec<u8>,
     ridges: [RidgeMeasure; MAX_FINGERS],
     focuses: [FocusMeasure; MAX_FINGERS],
 }
@@ -69,8 +75,11 @@ impl Analyzer {
             ridge: RidgeAnalyzer::new(),
             focus: FocusAnalyzer::new(),
             exposure: ExposureAnalyzer::new(),
-            roi: Vec::new(),
-            roi_mask: Vec::new(),
+            rois: Default::default(),
+            roi_masks: Default::default(),
+            roi_rects: Default::default(),
+            focus_roi: Vec::new(),
+            focus_roi_mask: Vec::new(),
             ridges: Default::default(),
             focuses: Default::default(),
         })
@@ -121,20 +130,25 @@ impl Analyzer {
         report.hand = geo.hand;
         report.rotation_deg = geo.angle_deg;
         report.hand_fraction = geo.hand_fraction;
-        report.finger_count = geo.count();
+        // Capped like the per-finger entries below, so the count and the list agree even when
+        // the finder sees more finger-like shapes than a hand has (stripes, grilles).
+        report.finger_count = geo.count().min(MAX_FINGERS as u8);
 
         // Full-resolution ridge measurements, counted fingers only.
         let mut periods = [0f32; MAX_FINGERS];
         let mut widths = [0f32; MAX_FINGERS];
         let mut boxes = [Rect::default(); MAX_FINGERS];
+        let mut axes = [[0f32; 2]; MAX_FINGERS];
         let mut nf = 0;
         for finger in geo.fingers.iter().filter(|f| f.counted).take(MAX_FINGERS) {
             boxes[nf] = finger.print_box;
             widths[nf] = finger.width_px;
+            axes[nf] = finger.direction;
             nf += 1;
         }
         let mut np = 0;
         for (i, rect) in boxes[..nf].iter().enumerate() {
+            self.ridge.set_finger_axis(Some(axes[i]));
             if let Some(p) = self.measure_ridges(frame, *rect, i) {
                 periods[np] = p;
                 np += 1;
@@ -156,22 +170,33 @@ impl Analyzer {
             .take(MAX_FINGERS)
             .enumerate()
         {
-            let rect = frame.copy_luma(finger.print_box, &mut self.roi);
-            fill_roi_mask(&self.mask, &geo.finger_mask, rect, &mut self.roi_mask);
+            // The print box was copied by `measure_ridges` for the same fingers, in the same
+            // order; focus also reads the finger's silhouette, just outside it.
+            let (roi, roi_mask, rect) = (&self.rois[i], &self.roi_masks[i], self.roi_rects[i]);
+            let (mean, glare_fraction) =
+                crate::exposure::region_stats(roi, roi_mask, &self.config.glare);
+            let frect = frame.copy_luma(
+                crate::focus::focus_rect(finger.print_box, finger.width_px),
+                &mut self.focus_roi,
+            );
+            fill_roi_mask(
+                &self.mask,
+                &geo.finger_mask,
+                frect,
+                &mut self.focus_roi_mask,
+            );
             let period = self.ridges[i].period_px.or(expected_period).unwrap_or(9.0);
             self.focus.measure(
-                &self.roi,
-                &self.roi_mask,
-                rect.width as usize,
-                rect.height as usize,
+                &self.focus_roi,
+                &self.focus_roi_mask,
+                frect.width as usize,
+                frect.height as usize,
                 period,
                 &self.ridges[i],
                 clip,
                 &mut self.focuses[i],
             );
             let to_mm = |px: f32| report.ppi.ppi.map(|ppi| px * 25.4 / ppi);
-            let (mean, glare_fraction) =
-                crate::exposure::region_stats(&self.roi, &self.roi_mask, &self.config.glare);
             let ridge = &self.ridges[i];
             let fm = &self.focuses[i];
             let mut fr = FingerReport {
@@ -184,8 +209,9 @@ impl Analyzer {
                 ridge_period_px: ridge.period_px,
                 ridge_coherence: ridge.coherence,
                 ridge_clarity: ridge.clarity,
-                blur_mm: to_mm(fm.blur_px),
-                motion_mm: to_mm(fm.motion_px),
+                // A fingertip too dark or noisy to judge focus on does not vote.
+                blur_mm: to_mm(fm.blur_px).filter(|_| fm.judged),
+                motion_mm: to_mm(fm.motion_px).filter(|_| fm.judged),
                 focus_score: fm.score,
                 mean_luma: mean,
                 glare_fraction,
@@ -210,18 +236,19 @@ impl Analyzer {
     }
 
     fn measure_ridges(&mut self, frame: &FrameView, rect: Rect, i: usize) -> Option<f32> {
-        let rect = frame.copy_luma(rect, &mut self.roi);
+        let rect = frame.copy_luma(rect, &mut self.rois[i]);
+        self.roi_rects[i] = rect;
         fill_roi_mask(
             &self.mask,
             &self.geometry.finger_mask,
             rect,
-            &mut self.roi_mask,
+            &mut self.roi_masks[i],
         );
         self.ridge
             .set_clip_level(self.config.exposure.clipped_level);
         self.ridge.measure(
-            &self.roi,
-            &self.roi_mask,
+            &self.rois[i],
+            &self.roi_masks[i],
             rect.width as usize,
             rect.height as usize,
             &mut self.ridges[i],
@@ -230,22 +257,41 @@ impl Analyzer {
     }
 }
 
-/// Nearest-neighbour upsampling of the finger mask into a full-resolution mask of `rect`.
+/// Nearest-neighbour upsampling of the finger mask into a full-resolution mask of `rect`: runs of
+/// `factor` equal bytes filled at once, and rows from the same mask row copied from the previous
+/// one (a per-pixel division here cost more than the ridge measurement itself).
 fn fill_roi_mask(mask: &HandMask, finger_mask: &[u8], rect: Rect, out: &mut Vec<u8>) {
     let (w, h) = (rect.width as usize, rect.height as usize);
     out.resize(w * h, 0);
     let f = mask.factor.max(1) as usize;
-    let mw = mask.width as usize;
-    if finger_mask.len() < mw * mask.height as usize || w == 0 {
+    let (mw, mh) = (mask.width as usize, mask.height as usize);
+    if finger_mask.len() < mw * mh || w == 0 || mw == 0 || mh == 0 {
         out.iter_mut().for_each(|v| *v = 1);
         return;
     }
-    for (row, dst) in out.chunks_exact_mut(w).enumerate() {
-        let my = ((rect.y as usize + row) / f).min(mask.height as usize - 1);
+    let x0 = rect.x as usize;
+    let mut prev_my = usize::MAX;
+    for row in 0..h {
+        let my = ((rect.y as usize + row) / f).min(mh - 1);
+        let (done, rest) = out.split_at_mut(row * w);
+        let dst = &mut rest[..w];
+        if my == prev_my {
+            dst.copy_from_slice(&done[(row - 1) * w..]);
+            continue;
+        }
+        prev_my = my;
         let src = &finger_mask[my * mw..(my + 1) * mw];
-        for (col, d) in dst.iter_mut().enumerate() {
-            let mx = ((rect.x as usize + col) / f).min(mw - 1);
-            *d = src[mx];
+        let mut col = 0;
+        while col < w {
+            let mx = ((x0 + col) / f).min(mw - 1);
+            // Columns up to the end of this mask pixel; all the rest once clamped to the last.
+            let end = if mx + 1 >= mw {
+                w
+            } else {
+                ((mx + 1) * f - x0).min(w)
+            };
+            dst[col..end].fill(src[mx]);
+            col = end;
         }
     }
 }
@@ -399,4 +445,69 @@ fn decide(report: &mut Report, geo: &HandGeometry, config: &Config) {
     } else {
         Verdict::Reject
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The definition: each full-resolution pixel takes the mask pixel it falls in.
+    fn fill_roi_mask_reference(mask: &HandMask, finger_mask: &[u8], rect: Rect) -> Vec<u8> {
+        let (w, h) = (rect.width as usize, rect.height as usize);
+        let f = mask.factor.max(1) as usize;
+        let (mw, mh) = (mask.width as usize, mask.height as usize);
+        let mut out = vec![0u8; w * h];
+        for row in 0..h {
+            for col in 0..w {
+                let my = ((rect.y as usize + row) / f).min(mh - 1);
+                let mx = ((rect.x as usize + col) / f).min(mw - 1);
+                out[row * w + col] = finger_mask[my * mw + mx];
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn fill_roi_mask_matches_reference() {
+        let mut out = Vec::new();
+        let mut seed = 12345u32;
+        for factor in 1..=7u32 {
+            for (mw, mh) in [(1u32, 1u32), (5, 3), (13, 9)] {
+                let mask = HandMask {
+                    width: mw,
+                    height: mh,
+                    factor,
+                    ..HandMask::default()
+                };
+                let finger_mask: Vec<u8> = (0..mw * mh)
+                    .map(|_| {
+                        seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                        (seed >> 16) as u8 & 1
+                    })
+                    .collect();
+                // Rectangles inside, straddling and beyond the mask's frame (clamped reads).
+                for (x, y, w, h) in [
+                    (0, 0, 1, 1),
+                    (3, 2, 17, 11),
+                    (0, 0, mw * factor, mh * factor),
+                    (5, 1, 40, 30),
+                    (0, 0, 0, 4),
+                ] {
+                    let rect = Rect {
+                        x,
+                        y,
+                        width: w,
+                        height: h,
+                    };
+                    fill_roi_mask(&mask, &finger_mask, rect, &mut out);
+                    // Tolerance: exact (a copy).
+                    assert_eq!(
+                        out,
+                        fill_roi_mask_reference(&mask, &finger_mask, rect),
+                        "factor {factor} mask {mw}x{mh} rect {rect:?}"
+                    );
+                }
+            }
+        }
+    }
 }

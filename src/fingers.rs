@@ -79,9 +79,12 @@ impl HandGeometry {
     }
 }
 
-/// The print area's length in finger widths at the default `print_fraction_of_finger` (0.2):
-/// the distal pad of an adult finger is about 1.2-1.4 widths long.
-const PAD_LENGTH_W: f32 = 1.3;
+/// A finger's palm-side length (crease to tip) in pad widths: index 64, middle 72, ring 68,
+/// little 54 mm against pads 14-18 mm wide. The print area is `print_fraction_of_finger` (0.2)
+/// of it from the tip, about 0.84 widths.
+const FINGER_LENGTH_W: f32 = 4.2;
+/// The print area's length in finger widths at the default fraction.
+const PAD_LENGTH_W: f32 = 0.2 * FINGER_LENGTH_W;
 /// A chain must be at least this many widths long to be a finger (a curled finger's knuckle
 /// shows as a short bump), unless it runs out of the frame.
 const MIN_FINGER_LENGTH_W: f32 = 1.1;
@@ -101,6 +104,10 @@ struct Run {
     /// The run's left / right neighbour sample is outside the frame.
     out_left: bool,
     out_right: bool,
+    /// For pieces: the left / right side is a real boundary (the mask's edge, or a luma valley
+    /// where touching fingers meet), not just where a run was divided.
+    real_left: bool,
+    real_right: bool,
 }
 
 impl Run {
@@ -140,6 +147,10 @@ struct Chain {
     nruns: u32,
     /// The run this chain continues into in the row being linked.
     best_run: u32,
+    /// Rows in a row without a piece (a crease or speck cut the mask): the chain coasts.
+    miss: u16,
+    /// Ended on purpose (joined the palm, or absorbed as a ragged tip): no coasting.
+    ended: bool,
 }
 
 impl Chain {
@@ -151,6 +162,22 @@ impl Chain {
         } else {
             // A rounded cap widens fast in its first rows.
             2.0 * (self.last_b - self.last_a) + 4.0
+        }
+    }
+
+    /// Where the next piece is expected: the last extent moved by the drift.
+    fn predicted(&self) -> (f32, f32) {
+        let d = self.vel * (self.miss + 1) as f32;
+        (self.last_a + d, self.last_b + d)
+    }
+
+    /// Rows a chain may coast without a piece: a crease line across an established finger is
+    /// a gap of a few rows in the edge-cut mask.
+    fn gap_limit(&self) -> u16 {
+        if self.established() {
+            (0.2 * self.wmax).max(2.0) as u16
+        } else {
+            2
         }
     }
 
@@ -228,6 +255,7 @@ pub struct FingerFinder {
     pieces: Vec<Run>,
     group: Vec<u32>,
     sort_buf: Vec<f32>,
+    pairs: Vec<(f32, f32)>,
     chains: Vec<Chain>,
     chain_runs: Vec<u32>,
     active: Vec<u32>,
@@ -260,15 +288,33 @@ impl FingerFinder {
             return;
         }
         out.hand_present = out.hand_fraction > 0.01;
+        let src = &mask.mask[..n];
         let luma = if low.luma.len() >= n && low.width == mask.width {
             &low.luma[..n]
         } else {
             &mask.mask[..n]
         };
-        let mut angle = mask_axis(&mask.mask[..n], w, h);
-        // Two passes: the boundary tensor gives a first axis, the fingers found refine it.
+        // Candidate axes: the dominant boundary orientation (fingers are long parallel edges)
+        // and straight up; keep the one under which the most finger evidence shows.
+        let peak = mask_axis(src, w, h, &mut self.sort_buf);
+        let mut angle = peak;
+        let mut best = f32::MIN;
+        for a in [peak, 0.0] {
+            if a != peak && (a - peak).abs() < 5f32.to_radians() {
+                continue;
+            }
+            self.scan(src, luma, w, h, a);
+            self.track();
+            self.candidates();
+            let score = self.evidence();
+            if score > best {
+                best = score;
+                angle = a;
+            }
+        }
+        // Then refine: the fingers found give the axis more precisely than the boundary.
         for pass in 0..3 {
-            self.scan(&mask.mask[..n], luma, w, h, angle);
+            self.scan(src, luma, w, h, angle);
             self.track();
             self.candidates();
             if pass == 2 {
@@ -380,6 +426,8 @@ impl FingerFinder {
                     chain: NONE,
                     out_left: a == 0 || row[a - 1] == OUT,
                     out_right: b >= gw || row[b] == OUT,
+                    real_left: true,
+                    real_right: true,
                 });
             }
         }
@@ -402,7 +450,7 @@ impl FingerFinder {
             // Each active chain picks the run it overlaps most at its predicted position.
             for &c in &self.active {
                 let ch = &mut self.chains[c as usize];
-                let (pa, pb) = (ch.last_a + ch.vel, ch.last_b + ch.vel);
+                let (pa, pb) = ch.predicted();
                 ch.best_run = NONE;
                 let mut best = 0.0f32;
                 for k in s..e {
@@ -421,8 +469,10 @@ impl FingerFinder {
                 let mut touched = false;
                 for &c in &self.active {
                     let ch = &self.chains[c as usize];
-                    let (pa, pb) = (ch.last_a + ch.vel, ch.last_b + ch.vel);
-                    if (run.b as f32).min(pb) - (run.a as f32).max(pa) > 0.0 {
+                    let (pa, pb) = ch.predicted();
+                    // A fork hangs well under its chain; a new cap beside a chain may graze it.
+                    let ov = (run.b as f32).min(pb) - (run.a as f32).max(pa);
+                    if ov > (0.3 * run.width()).max(1.0) {
                         touched = true;
                     }
                     if ch.best_run == k as u32 {
@@ -451,14 +501,21 @@ impl FingerFinder {
                         .group
                         .iter()
                         .any(|&c| chains[c as usize].age as f32 >= lim);
-                    if mature {
-                        self.group.retain(|&c| chains[c as usize].age as f32 >= lim);
-                    } else if let Some(&oldest) =
-                        self.group.iter().min_by_key(|&&c| chains[c as usize].top)
-                    {
-                        self.group.clear();
-                        self.group.push(oldest);
+                    // (A young chain beside a mature one was spawned from its side: keep it.)
+                    let keep = self
+                        .group
+                        .iter()
+                        .copied()
+                        .min_by_key(|&c| chains[c as usize].top)
+                        .unwrap_or(NONE);
+                    for gi in 0..self.group.len() {
+                        let c = self.group[gi] as usize;
+                        if !mature && c as u32 != keep {
+                            self.chains[c].ended = true;
+                        }
                     }
+                    let chains = &self.chains;
+                    self.group.retain(|&c| !chains[c as usize].ended);
                 }
                 let lrow = r * gw..(r + 1) * gw;
                 let (mut cur_a, mut cur_b) = (run.a as f32, run.b as f32);
@@ -466,34 +523,33 @@ impl FingerFinder {
                 // a touching finger's cap appearing beside it.
                 let first = self.chains[self.group[0] as usize];
                 let last = self.chains[self.group[self.group.len() - 1] as usize];
-                let pa = first.last_a + first.vel;
-                let pb = last.last_b + last.vel;
-                let bulge = |ch: &Chain, d: f32| {
-                    ch.established() && d > (0.4 * ch.wmax).max(2.0) && d <= 1.1 * ch.wmax
+                let pa = first.predicted().0;
+                let pb = last.predicted().1;
+                // A bulge on one side only, near the tip, is something else touching the
+                // finger (a neighbour's cap, a background object of skin colour): it gets a
+                // chain of its own rather than widening the finger. Widening on both sides is
+                // the palm.
+                let (le, re) = (pa - cur_a, cur_b - pb);
+                let bulge = |ch: &Chain, d: f32, other: f32| {
+                    let near_tip = ((r - ch.top as usize) as f32) < 2.5 * ch.wmax;
+                    let one_sided = other <= (0.15 * ch.wmax).max(2.0);
+                    ch.established()
+                        && d > (0.3 * ch.wmax).max(2.0)
+                        && (d <= 1.1 * ch.wmax || (near_tip && one_sided))
                 };
-                let spawn_left = bulge(&first, pa - cur_a);
-                let spawn_right = bulge(&last, cur_b - pb);
-                let left_cut = if spawn_left {
-                    snap_valley(
-                        &self.rot_luma[lrow.clone()],
-                        pa,
-                        0.25 * first.wmax,
-                        cur_a + 2.0,
-                        cur_b - 2.0,
-                    )
+                let spawn_left = bulge(&first, le, re);
+                let spawn_right = bulge(&last, re, le);
+                let (left_cut, left_real) = if spawn_left {
+                    let lum = &self.rot_luma[lrow.clone()];
+                    snap_valley(lum, pa, 0.25 * first.wmax, cur_a + 2.0, cur_b - 2.0)
                 } else {
-                    cur_a
+                    (cur_a, true)
                 };
-                let right_cut = if spawn_right {
-                    snap_valley(
-                        &self.rot_luma[lrow.clone()],
-                        pb,
-                        0.25 * last.wmax,
-                        left_cut + 2.0,
-                        cur_b - 2.0,
-                    )
+                let (right_cut, right_real) = if spawn_right {
+                    let lum = &self.rot_luma[lrow.clone()];
+                    snap_valley(lum, pb, 0.25 * last.wmax, left_cut + 2.0, cur_b - 2.0)
                 } else {
-                    cur_b
+                    (cur_b, true)
                 };
                 // Fingers side by side fill the run; a run much wider than they are is the palm,
                 // where they end.
@@ -502,44 +558,70 @@ impl FingerFinder {
                     .iter()
                     .map(|&c| self.chains[c as usize].width_scale())
                     .sum();
-                if right_cut - left_cut > 1.25 * sum_w + 2.0 {
+                if self.group.len() >= 2 && right_cut - left_cut > 1.25 * sum_w + 2.0 {
+                    for &c in &self.group {
+                        self.chains[c as usize].ended = true;
+                    }
                     let id = self.new_chain(Start::Joint, r, cur_a, cur_b, run);
                     self.next_active.push(id);
                     continue;
                 }
+                let mut real_a = true;
+                let mut real_b = true;
                 if spawn_left && left_cut - cur_a >= 2.0 {
-                    let id = self.new_chain(Start::Tip, r, cur_a, left_cut, run);
+                    let piece = Run {
+                        real_right: left_real,
+                        ..run
+                    };
+                    let id = self.new_chain(Start::Tip, r, cur_a, left_cut, piece);
                     self.next_active.push(id);
                     cur_a = left_cut;
+                    real_a = left_real;
                 }
                 if spawn_right && cur_b - right_cut >= 2.0 {
-                    let id = self.new_chain(Start::Tip, r, right_cut, cur_b, run);
+                    let piece = Run {
+                        real_left: right_real,
+                        ..run
+                    };
+                    let id = self.new_chain(Start::Tip, r, right_cut, cur_b, piece);
                     self.next_active.push(id);
                     cur_b = right_cut;
+                    real_b = right_real;
                 }
                 let mut left = cur_a;
+                let mut left_is_real = real_a;
                 for gi in 0..self.group.len() {
                     let c = self.group[gi];
-                    let right = if gi + 1 < self.group.len() {
+                    let (right, right_is_real) = if gi + 1 < self.group.len() {
                         let ca = self.chains[c as usize];
                         let cb = self.chains[self.group[gi + 1] as usize];
-                        let mid = 0.5 * (ca.last_b + ca.vel + cb.last_a + cb.vel);
+                        let mid = 0.5 * (ca.predicted().1 + cb.predicted().0);
                         let rad = 0.3 * ca.wmax.min(cb.wmax);
-                        snap_valley(
-                            &self.rot_luma[lrow.clone()],
-                            mid,
-                            rad,
-                            left + 1.0,
-                            cur_b - 1.0,
-                        )
+                        let lum = &self.rot_luma[lrow.clone()];
+                        snap_valley(lum, mid, rad, left + 1.0, cur_b - 1.0)
                     } else {
-                        cur_b
+                        (cur_b, real_b)
                     };
                     if right > left {
-                        self.extend_chain(c, r, left, right, run);
+                        let piece = Run {
+                            real_left: left_is_real,
+                            real_right: right_is_real,
+                            ..run
+                        };
+                        self.extend_chain(c, r, left, right, piece);
                         self.next_active.push(c);
                     }
                     left = right;
+                    left_is_real = right_is_real;
+                }
+            }
+            // Chains without a piece in this row coast a few rows (a crease, a speck).
+            for i in 0..self.active.len() {
+                let c = self.active[i];
+                let ch = &mut self.chains[c as usize];
+                if !ch.ended && ch.miss < ch.gap_limit() && !self.next_active.contains(&c) {
+                    ch.miss += 1;
+                    self.next_active.push(c);
                 }
             }
             std::mem::swap(&mut self.active, &mut self.next_active);
@@ -583,6 +665,8 @@ impl FingerFinder {
             first: 0,
             nruns: 0,
             best_run: NONE,
+            miss: 0,
+            ended: false,
         });
         self.push_piece(id, r, a, b, run);
         id
@@ -592,8 +676,29 @@ impl FingerFinder {
         let Some(ch) = self.chains.get_mut(c as usize) else {
             return;
         };
-        let shift = 0.5 * ((a + b) - (ch.last_a + ch.last_b));
-        ch.vel = (0.7 * ch.vel + 0.3 * shift).clamp(-1.5, 1.5);
+        // Fill the rows it coasted over with its last extent, so each chain has one piece
+        // per row from its tip down.
+        let miss = ch.miss as usize;
+        let (la, lb, vel) = (ch.last_a, ch.last_b, ch.vel);
+        ch.miss = 0;
+        let steps = (miss + 1) as f32;
+        let shift = 0.5 * ((a + b) - (la + lb)) / steps;
+        let ch_vel = (0.7 * vel + 0.3 * shift).clamp(-1.5, 1.5);
+        for k in 0..miss {
+            let d = vel * (k + 1) as f32;
+            let gap_run = Run {
+                out_left: false,
+                out_right: false,
+                real_left: true,
+                real_right: true,
+                ..run
+            };
+            self.push_piece(c, r - miss + k, la + d, lb + d, gap_run);
+        }
+        let Some(ch) = self.chains.get_mut(c as usize) else {
+            return;
+        };
+        ch.vel = ch_vel;
         ch.last_a = a;
         ch.last_b = b;
         ch.bottom = r as u16;
@@ -613,6 +718,8 @@ impl FingerFinder {
             chain: c,
             out_left: run.out_left && ia <= run.a,
             out_right: run.out_right && ib >= run.b,
+            real_left: run.real_left,
+            real_right: run.real_right,
         });
     }
 
@@ -656,12 +763,26 @@ impl FingerFinder {
             // Centre line over the finger's distal part (fingers may bend further down).
             let fit_end = end.min(lo + (4.0 * wm) as usize + 1);
             let (mut sn, mut sr, mut su, mut srr, mut sru) = (0f32, 0f32, 0f32, 0f32, 0f32);
+            // Pieces cut by the frame's side are placed by their inner edge (the centre of the
+            // visible part drifts as more or less of the finger is cut off).
+            let all_cut = ids[lo..fit_end].iter().all(|&k| {
+                let p = self.pieces[k as usize];
+                p.out_left || p.out_right
+            });
+            let centre_of = |p: &Run| -> Option<f32> {
+                match (p.out_left, p.out_right) {
+                    (false, false) => Some(p.centre()),
+                    (true, false) if all_cut => Some(p.b as f32 - 0.5 * wm),
+                    (false, true) if all_cut => Some(p.a as f32 + 0.5 * wm),
+                    _ => None,
+                }
+            };
             for &k in &ids[lo..fit_end] {
                 let p = self.pieces[k as usize];
-                if p.out_left || p.out_right {
+                let Some(u) = centre_of(&p) else {
                     continue;
-                }
-                let (r, u) = (p.row as f32 + 0.5, p.centre());
+                };
+                let r = p.row as f32 + 0.5;
                 sn += 1.0;
                 sr += r;
                 su += u;
@@ -688,13 +809,16 @@ impl FingerFinder {
                 .filter(|&&v| v >= 0.7 * wm && v <= 1.35 * wm)
                 .count() as f32
                 / (steady_end - lo) as f32;
-            let mut sq = 0.0;
+            let (mut sq, mut nsq) = (0.0, 0usize);
             for &k in &ids[lo..fit_end] {
                 let p = self.pieces[k as usize];
-                let d = p.centre() - (icpt + slope * (p.row as f32 + 0.5));
-                sq += d * d;
+                if let Some(u) = centre_of(&p) {
+                    let d = u - (icpt + slope * (p.row as f32 + 0.5));
+                    sq += d * d;
+                    nsq += 1;
+                }
             }
-            let rms = (sq / (fit_end - lo).max(1) as f32).sqrt();
+            let rms = (sq / nsq.max(1) as f32).sqrt();
             let shaped = steady >= 0.7 && rms <= 0.2 * wm + 0.75;
             // Cut at the tip: the sample just above the top piece is outside the frame.
             let mut cut = ch.top == 0;
@@ -715,21 +839,30 @@ impl FingerFinder {
                 side_right |= p.out_right;
             }
             let length = end as f32 / cosv;
-            // Does the finger leave the frame at its lower end?
-            let lastp = self.pieces[ids[end - 1] as usize];
-            let exits = end == n
-                && (lastp.out_left || lastp.out_right || {
-                    let rb = lastp.row as usize + 1;
+            // Does the finger leave the frame at its lower end? (A tilted frame edge narrows
+            // it first, so look a few rows past where the finger was judged to end.)
+            let exits = ids[end - 1..n.min(end + 3)].iter().any(|&k| {
+                let p = self.pieces[k as usize];
+                p.out_left || p.out_right || {
+                    let rb = p.row as usize + 1;
                     rb >= self.grid.h || {
                         let row = rb * gw;
-                        self.rot[row + lastp.a as usize..row + lastp.b as usize].contains(&OUT)
+                        let (a, b) = (p.a as usize, (p.b as usize).min(gw));
+                        self.rot[row + a..row + b].contains(&OUT)
                     }
-                });
-            let long_enough =
+                }
+            });
+            let long_enough_raw =
                 length >= MIN_FINGER_LENGTH_W * width || ((exits || cut) && length >= 0.6 * width);
-            // A rounded tip starts narrower than the finger, unless the frame cut it.
-            let capped = cut || top_piece.width() <= 0.9 * wm;
-            let long_enough = long_enough && shaped && capped;
+            // A rounded tip starts narrower than the finger, unless the frame cut it: a tenth
+            // of a width below the top a round or elongated cap is about half as wide (the top
+            // of a background blob or of a segment below a crease is nearly full width).
+            // Checked only where a tenth of a width is a few rows.
+            let depth = ((0.1 * wm).round() as usize).min(ids.len() - 1);
+            let capped = cut
+                || (top_piece.width() <= 0.9 * wm
+                    && (wm < 20.0 || self.pieces[ids[depth] as usize].width() <= 0.8 * wm));
+            let long_enough = long_enough_raw && shaped && capped;
             self.cands.push(Cand {
                 chain: ci as u32,
                 rows: end as u16,
@@ -761,9 +894,17 @@ impl FingerFinder {
         if self.widths.is_empty() {
             return;
         }
-        let wref = median_of(&self.widths, &mut self.sort_buf);
+        // The reference is weighted by area (width times length, up to four widths), so a comb
+        // of short narrow chains along a ragged background edge cannot set it.
+        let wref = weighted_median(
+            self.cands
+                .iter()
+                .filter(|c| c.keep)
+                .map(|c| (c.width, c.width * c.length.min(4.0 * c.width))),
+            &mut self.pairs,
+        );
         for c in self.cands.iter_mut().filter(|c| c.keep) {
-            if c.width < 0.45 * wref {
+            if c.width < 0.55 * wref {
                 c.keep = false;
             } else if c.width > 1.6 * wref {
                 let k = (c.width / wref).round().clamp(1.0, 4.0);
@@ -790,10 +931,25 @@ impl FingerFinder {
         if hi <= lo + 3 || c.width < 6.0 {
             return;
         }
-        let mut sum = [0f32; NB];
-        let mut cnt = [0f32; NB];
-        let (mut sa, mut sb, mut sr, mut nr) = (0f32, 0f32, 0f32, 0f32);
+        // Glare spots would make bright peaks with fake valleys between them: clamp samples a
+        // little above the strip's mean.
+        let (mut lsum, mut ln) = (0f32, 0f32);
         for &k in &ids[lo..hi] {
+            let p = self.pieces[k as usize];
+            let (a, b) = (p.a as usize, (p.b as usize).min(gw));
+            let row = &self.rot_luma[p.row as usize * gw..(p.row as usize + 1) * gw];
+            for &l in row.iter().take(b).skip(a) {
+                lsum += l as f32;
+                ln += 1.0;
+            }
+        }
+        let clamp_at = lsum / ln.max(1.0) + 20.0;
+        let mut sum = [[0f32; NB]; 2];
+        let mut cnt = [[0f32; NB]; 2];
+        let (mut sa, mut sb, mut sr, mut nr) = (0f32, 0f32, 0f32, 0f32);
+        let mid_row = (lo + hi) / 2;
+        for (idx, &k) in ids[lo..hi].iter().enumerate() {
+            let half = (lo + idx >= mid_row) as usize;
             let p = self.pieces[k as usize];
             let (a, b) = (p.a as usize, (p.b as usize).min(gw));
             if b <= a + 4 {
@@ -803,8 +959,8 @@ impl FingerFinder {
             for (u, &l) in row.iter().enumerate().take(b).skip(a) {
                 let t = ((u - a) as f32 + 0.5) / (b - a) as f32;
                 let bin = ((t * NB as f32) as usize).min(NB - 1);
-                sum[bin] += l as f32;
-                cnt[bin] += 1.0;
+                sum[half][bin] += (l as f32).min(clamp_at);
+                cnt[half][bin] += 1.0;
             }
             sa += p.a as f32;
             sb += p.b as f32;
@@ -814,42 +970,28 @@ impl FingerFinder {
         if nr < 3.0 {
             return;
         }
-        let mut prof = [0f32; NB];
-        for i in 0..NB {
-            prof[i] = if cnt[i] > 0.0 { sum[i] / cnt[i] } else { 0.0 };
+        // The valleys between pressed fingers run the whole length: they must show in the
+        // upper and in the lower half of the rows alike (glare spots and ridge cores do not).
+        let mut found = [[0f32; 4]; 2];
+        let mut nfound = [0usize; 2];
+        for half in 0..2 {
+            let mut prof = [0f32; NB];
+            for i in 0..NB {
+                let c = cnt[half][i];
+                prof[i] = if c > 0.0 { sum[half][i] / c } else { 0.0 };
+            }
+            nfound[half] = profile_valleys(&prof, &mut found[half]);
         }
-        // Light smoothing (the bins are finer than the low-res pixels on narrow strips).
-        let mut sm = [0f32; NB];
-        for i in 0..NB {
-            let a = prof[i.saturating_sub(1)];
-            let b = prof[(i + 1).min(NB - 1)];
-            sm[i] = 0.25 * a + 0.5 * prof[i] + 0.25 * b;
-        }
-        let mean = sm.iter().sum::<f32>() / NB as f32;
-        // Interior minima, deep against the brightest points on both sides within a third
-        // of a finger (a strip of k fingers: NB / k bins each; at most four).
-        let reach = NB / 10;
         let mut cuts = [0f32; 4];
         let mut ncuts = 0;
-        let mut i = NB / 8;
-        while i < NB - NB / 8 {
-            let v = sm[i];
-            let l = sm[i.saturating_sub(reach)..i]
+        for &a in &found[0][..nfound[0]] {
+            let near = found[1][..nfound[1]]
                 .iter()
-                .copied()
-                .fold(0.0, f32::max);
-            let r = sm[i + 1..(i + 1 + reach).min(NB)]
-                .iter()
-                .copied()
-                .fold(0.0, f32::max);
-            let local_min = sm[i - 1] >= v && sm[i + 1] > v;
-            if local_min && l.min(r) - v >= (0.05 * mean).max(3.0) && ncuts < 4 {
-                cuts[ncuts] = (i as f32 + 0.5) / NB as f32;
+                .any(|&b| (a - b).abs() <= 2.5 / NB as f32);
+            if near && ncuts < 4 {
+                cuts[ncuts] = a;
                 ncuts += 1;
-                i += reach;
-                continue;
             }
-            i += 1;
         }
         if ncuts == 0 {
             return;
@@ -942,6 +1084,16 @@ impl FingerFinder {
                 break;
             }
         }
+    }
+
+    /// How much finger evidence the current candidates carry: each kept finger counts by its
+    /// length in widths, up to three.
+    fn evidence(&self) -> f32 {
+        self.cands
+            .iter()
+            .filter(|c| c.keep)
+            .map(|c| (c.length / c.width.max(1.0)).min(3.0))
+            .sum()
     }
 
     /// Mean axis angle (radians, clockwise from up) of the fingers found, weighted by length.
@@ -1242,34 +1394,133 @@ fn pad_box(tip: [f32; 2], dir: [f32; 2], width: f32, len: f32, f: f32, fw: f32, 
     }
 }
 
-/// The finger axis from the structure tensor of the mask boundary, radians clockwise from up.
-/// The long sides of the fingers (and the forearm, parallel to them) dominate the boundary.
-fn mask_axis(mask: &[u8], w: usize, h: usize) -> f32 {
-    let (mut jxx, mut jyy, mut jxy) = (0f64, 0f64, 0f64);
-    for y in 1..h.saturating_sub(1) {
-        let (ra, rb, rc) = (
-            &mask[(y - 1) * w..y * w],
-            &mask[y * w..(y + 1) * w],
-            &mask[(y + 1) * w..(y + 2) * w],
-        );
-        for x in 1..w - 1 {
-            let gx = (ra[x + 1] as i32 + 2 * rb[x + 1] as i32 + rc[x + 1] as i32)
-                - (ra[x - 1] as i32 + 2 * rb[x - 1] as i32 + rc[x - 1] as i32);
-            let gy = (rc[x - 1] as i32 + 2 * rc[x] as i32 + rc[x + 1] as i32)
-                - (ra[x - 1] as i32 + 2 * ra[x] as i32 + ra[x + 1] as i32);
-            if gx == 0 && gy == 0 {
-                continue;
-            }
-            jxx += (gx * gx) as f64;
-            jyy += (gy * gy) as f64;
-            jxy += (gx * gy) as f64;
-        }
-    }
-    if jxx + jyy <= 0.0 {
+/// The finger axis, radians clockwise from up: the dominant orientation of the mask's
+/// boundary within 50 degrees of vertical. Fingers are long parallel edges, so they make the
+/// strongest peak of a histogram of edge orientations (weighted by strength, on the 3x3
+/// smoothed mask); a mean over all edges would be pulled by the palm and background shapes.
+fn mask_axis(mask: &[u8], w: usize, h: usize, hist: &mut Vec<f32>) -> f32 {
+    const BINS: usize = 36;
+    hist.clear();
+    hist.resize(BINS, 0.0);
+    if w < 5 || h < 5 {
         return 0.0;
     }
-    let phi = 0.5 * (2.0 * jxy).atan2(jxx - jyy);
-    phi as f32
+    // 3x3 box sums of the mask (0-9) at the pixel and its neighbours, via a Sobel on sums.
+    let s = |x: usize, y: usize| -> i32 {
+        let mut t = 0;
+        for yy in y - 1..=y + 1 {
+            let row = &mask[yy * w..(yy + 1) * w];
+            t += row[x - 1] as i32 + row[x] as i32 + row[x + 1] as i32;
+        }
+        t
+    };
+    for y in 2..h - 2 {
+        for x in 2..w - 2 {
+            // Only near the boundary.
+            let c = mask[y * w + x];
+            if c == mask[y * w + x - 1]
+                && c == mask[y * w + x + 1]
+                && c == mask[(y - 1) * w + x]
+                && c == mask[(y + 1) * w + x]
+            {
+                continue;
+            }
+            let gx = (s(x + 1, y - 1) + 2 * s(x + 1, y) + s(x + 1, y + 1))
+                - (s(x - 1, y - 1) + 2 * s(x - 1, y) + s(x - 1, y + 1));
+            let gy = (s(x - 1, y + 1) + 2 * s(x, y + 1) + s(x + 1, y + 1))
+                - (s(x - 1, y - 1) + 2 * s(x, y - 1) + s(x + 1, y - 1));
+            let mag = ((gx * gx + gy * gy) as f32).sqrt();
+            if mag < 1.0 {
+                continue;
+            }
+            // Gradient direction modulo 180 degrees; a finger at angle a has its edge
+            // gradients at a (horizontal for an upright finger).
+            let mut theta = (gy as f32).atan2(gx as f32).to_degrees();
+            if theta < -90.0 {
+                theta += 180.0;
+            } else if theta >= 90.0 {
+                theta -= 180.0;
+            }
+            let bin = (((theta + 90.0) / 5.0) as usize).min(BINS - 1);
+            hist[bin] += mag;
+        }
+    }
+    // Smooth circularly and take the strongest bin within 50 degrees of vertical fingers,
+    // refined by a parabola through its neighbours.
+    let mut best = (f32::MIN, 0usize);
+    let get = |i: isize| hist[i.rem_euclid(BINS as isize) as usize];
+    for i in 0..BINS {
+        let centre = i as f32 * 5.0 + 2.5 - 90.0;
+        if centre.abs() > 50.0 {
+            continue;
+        }
+        let v = get(i as isize - 1) + 2.0 * get(i as isize) + get(i as isize + 1);
+        if v > best.0 {
+            best = (v, i);
+        }
+    }
+    let i = best.1 as isize;
+    let (l, c, r) = (get(i - 1), get(i), get(i + 1));
+    let denom = l - 2.0 * c + r;
+    let off = if denom.abs() > 1e-6 {
+        (0.5 * (l - r) / denom).clamp(-0.5, 0.5)
+    } else {
+        0.0
+    };
+    let deg = (i as f32 + 0.5 + off) * 5.0 - 90.0;
+    deg.to_radians()
+}
+
+/// Interior valleys of a luma profile across a strip (positions 0-1): local minima clearly
+/// darker than the brightest points within a tenth of the strip on both sides.
+fn profile_valleys(prof: &[f32; 48], out: &mut [f32; 4]) -> usize {
+    const NB: usize = 48;
+    let mut sm = [0f32; NB];
+    for i in 0..NB {
+        let a = prof[i.saturating_sub(1)];
+        let b = prof[(i + 1).min(NB - 1)];
+        sm[i] = 0.25 * a + 0.5 * prof[i] + 0.25 * b;
+    }
+    let mean = sm.iter().sum::<f32>() / NB as f32;
+    let reach = NB / 10;
+    let mut n = 0;
+    let mut i = NB / 8;
+    while i < NB - NB / 8 {
+        let v = sm[i];
+        let l = sm[i.saturating_sub(reach)..i]
+            .iter()
+            .copied()
+            .fold(0.0, f32::max);
+        let r = sm[i + 1..(i + 1 + reach).min(NB)]
+            .iter()
+            .copied()
+            .fold(0.0, f32::max);
+        let local_min = sm[i - 1] >= v && sm[i + 1] > v;
+        if local_min && l.min(r) - v >= (0.08 * mean).max(5.0) && n < out.len() {
+            out[n] = (i as f32 + 0.5) / NB as f32;
+            n += 1;
+            i += reach;
+            continue;
+        }
+        i += 1;
+    }
+    n
+}
+
+/// Weighted median of (value, weight) pairs (0 when empty), sorting in `buf`.
+fn weighted_median(items: impl Iterator<Item = (f32, f32)>, buf: &mut Vec<(f32, f32)>) -> f32 {
+    buf.clear();
+    buf.extend(items);
+    buf.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let total: f32 = buf.iter().map(|p| p.1).sum();
+    let mut acc = 0.0;
+    for &(v, wt) in buf.iter() {
+        acc += wt;
+        if acc >= 0.5 * total {
+            return v;
+        }
+    }
+    buf.last().map_or(0.0, |p| p.0)
 }
 
 /// Median of `v` (0 when empty), sorting a copy in `buf`.
@@ -1285,12 +1536,12 @@ fn median_of(v: &[f32], buf: &mut Vec<f32>) -> f32 {
 
 /// The darkest point of the luma row within `rad` of `x` (bounded by [lo, hi]) when it is a
 /// clear valley, else `x` itself: where two touching fingers meet.
-fn snap_valley(lum: &[u8], x: f32, rad: f32, lo: f32, hi: f32) -> f32 {
+fn snap_valley(lum: &[u8], x: f32, rad: f32, lo: f32, hi: f32) -> (f32, bool) {
     let x = x.clamp(lo, hi.max(lo));
     let a = (x - rad).max(lo).max(1.0) as usize;
     let b = ((x + rad).min(hi) as usize).min(lum.len().saturating_sub(2));
     if b <= a {
-        return x.round();
+        return (x.round(), false);
     }
     let (mut best, mut at, mut top) = (f32::MAX, x.round() as usize, 0.0f32);
     for i in a..=b {
@@ -1301,9 +1552,11 @@ fn snap_valley(lum: &[u8], x: f32, rad: f32, lo: f32, hi: f32) -> f32 {
         }
         top = top.max(v);
     }
-    if top - best >= 4.0 {
-        at as f32
+    // A valley: clearly darker than the brightest point around it, and not at the window's
+    // edge (a slope is not a valley).
+    if top - best >= 2.5 && at > a && at < b {
+        (at as f32, true)
     } else {
-        x.round()
+        (x.round(), false)
     }
 }

@@ -3,6 +3,7 @@
 //! regions (the fingertips) for focus and ridge measurements. Nothing here copies a whole frame.
 
 use crate::error::{Error, Result};
+use crate::kernels::{Kernel, RoundDiv, downsample};
 use serde::{Deserialize, Serialize};
 
 /// How the pixels of a frame are laid out in memory.
@@ -310,8 +311,14 @@ impl<'a> FrameView<'a> {
             height,
             stride: w,
         })?;
+        // Both chroma planes together hold half as many bytes as luma: checked, since a frame
+        // near u32::MAX x u32::MAX overflows here even when `y_len` did not.
         let c_len = (w / 2) * (h / 2);
-        let needed = y_len + 2 * c_len;
+        let needed = y_len.checked_add(2 * c_len).ok_or(Error::SizeOverflow {
+            width,
+            height,
+            stride: w,
+        })?;
         if data.len() < needed {
             return Err(Error::BufferTooShort {
                 plane: "yuv420",
@@ -467,6 +474,10 @@ impl<'a> FrameView<'a> {
     }
 
     /// Row `y` of a packed frame's bytes (`width * bytes_per_pixel` long), or of the Y plane.
+    ///
+    /// # Panics
+    /// If `y >= self.height()`, like slice indexing ([`FrameView::luma_row`] returns `None`
+    /// instead).
     #[inline]
     pub fn packed_row(&self, y: u32) -> &'a [u8] {
         let bpp = self.format.luma_bytes_per_pixel();
@@ -505,7 +516,32 @@ impl<'a> FrameView<'a> {
     /// Box-averages the frame by an integer `factor` into `out` (luma, Cb, Cr at reduced size,
     /// rounded up so partial blocks at the right and bottom edges are kept). For YUV 4:2:0 the
     /// chroma planes are read directly; for Gray8, Cb and Cr are filled with 128.
+    ///
+    /// Uses the fastest [`Kernel`] this CPU runs; the result is exactly that of
+    /// [`FrameView::downsample_into_scalar`].
     pub fn downsample_into(&self, factor: u32, out: &mut LowRes) {
+        self.downsample_into_with(Kernel::best(), factor, out);
+    }
+
+    /// [`FrameView::downsample_into`] with a chosen implementation (for tests and benches). A
+    /// kernel this CPU cannot run ([`Kernel::is_available`]) is replaced by [`Kernel::Portable`];
+    /// factors above 256 (beyond the fast kernels' `u16` sums) take the scalar reference.
+    pub fn downsample_into_with(&self, kernel: Kernel, factor: u32, out: &mut LowRes) {
+        let f = factor.max(1) as usize;
+        if kernel == Kernel::Scalar || f > downsample::MAX_FACTOR {
+            return self.downsample_into_scalar(factor, out);
+        }
+        #[cfg(target_arch = "x86_64")]
+        if kernel == Kernel::Avx2 && kernel.is_available() {
+            // SAFETY: the CPU supports AVX2 (checked at run time just above).
+            return unsafe { self.downsample_avx2(f, out) };
+        }
+        self.downsample_portable(f, out);
+    }
+
+    /// The scalar reference of [`FrameView::downsample_into`]: per pixel, as the definition
+    /// reads. The fast kernels are tested against it and must match it exactly.
+    pub fn downsample_into_scalar(&self, factor: u32, out: &mut LowRes) {
         let f = factor.max(1) as usize;
         let (w, h) = (self.width as usize, self.height as usize);
         let (ow, oh) = (w.div_ceil(f), h.div_ceil(f));
@@ -529,10 +565,10 @@ impl<'a> FrameView<'a> {
                 self.accumulate_row(y, f, acc_y, acc_cb, acc_cr, &mut out.max_row);
             }
             out.max[oy * ow..(oy + 1) * ow].copy_from_slice(&out.max_row);
-            let rows = (y1 - y0) as u32;
+            let rows = (y1 - y0) as u64;
             let dst = oy * ow;
             for ox in 0..ow {
-                let cols = ((ox * f + f).min(w) - ox * f) as u32;
+                let cols = ((ox * f + f).min(w) - ox * f) as u64;
                 let n = rows * cols;
                 out.luma[dst + ox] = ((acc_y[ox] + n / 2) / n) as u8;
                 out.cb[dst + ox] = ((acc_cb[ox] + n / 2) / n) as u8;
@@ -541,14 +577,227 @@ impl<'a> FrameView<'a> {
         }
     }
 
+    fn downsample_portable(&self, f: usize, out: &mut LowRes) {
+        self.downsample_fast(f, out);
+    }
+
+    /// The portable code compiled with AVX2: same source, twice the vector width.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn downsample_avx2(&self, f: usize, out: &mut LowRes) {
+        self.downsample_fast(f, out);
+    }
+
+    /// The fast downsample for factors 1..=256: per output row, a vertical pass adds its `f`
+    /// input rows into per-column `u16` sums (several rows per pass, vectorised), then a
+    /// horizontal pass adds `f` columns and divides by multiplication. Sums and roundings are
+    /// those of the scalar reference, so the result is identical.
+    #[inline(always)]
+    fn downsample_fast(&self, f: usize, out: &mut LowRes) {
+        let (w, h) = (self.width as usize, self.height as usize);
+        let (ow, oh) = (w.div_ceil(f), h.div_ceil(f));
+        out.width = ow as u32;
+        out.height = oh as u32;
+        out.factor = f as u32;
+        out.luma.resize(ow * oh, 0);
+        out.cb.resize(ow * oh, 0);
+        out.cr.resize(ow * oh, 0);
+        out.max.resize(ow * oh, 0);
+        out.vsum.resize(w, 0);
+        out.vmax.resize(w, 0);
+        // Chroma column sums: interleaved (NV), U then V (I420), or Cb then Cr (packed, full width).
+        out.csum.resize(2 * w, 0);
+        if !self.format.is_yuv420() && self.format != PixelFormat::Gray8 {
+            out.ycc.resize(3 * w, 0);
+        }
+        let LowRes {
+            luma,
+            cb,
+            cr,
+            max,
+            vsum,
+            vmax,
+            csum,
+            ycc,
+            ..
+        } = out;
+        let (vsum, vmax) = (&mut vsum[..w], &mut vmax[..w]);
+        let rows_out = luma
+            .chunks_exact_mut(ow)
+            .zip(max.chunks_exact_mut(ow))
+            .zip(cb.chunks_exact_mut(ow).zip(cr.chunks_exact_mut(ow)));
+        for (oy, ((l_row, m_row), (cb_row, cr_row))) in rows_out.enumerate() {
+            let y0 = oy * f;
+            let y1 = (y0 + f).min(h);
+            let rows = y1 - y0;
+            match self.format {
+                PixelFormat::Rgb8 => self.rgb_rows::<3, 0, 2>(y0, y1, vsum, vmax, csum, ycc),
+                PixelFormat::Rgba8 => self.rgb_rows::<4, 0, 2>(y0, y1, vsum, vmax, csum, ycc),
+                PixelFormat::Bgra8 => self.rgb_rows::<4, 2, 0>(y0, y1, vsum, vmax, csum, ycc),
+                _ => {
+                    let plane = self.planes[0];
+                    downsample::luma_rows(vsum, vmax, (y0..y1).map(|y| plane.row(y, w)));
+                }
+            }
+            let div = RoundDiv::new((rows * f) as u32);
+            let done = h_luma(f, vsum, vmax, div, l_row, m_row);
+            if let (Some(o), Some(m)) = (l_row.get_mut(done), m_row.get_mut(done)) {
+                // The partial block at the right edge.
+                let x0 = done * f;
+                let n = (rows * (w - x0)) as u32;
+                let a: u32 = vsum[x0..].iter().map(|&v| v as u32).sum();
+                *o = ((a + n / 2) / n) as u8;
+                *m = vmax[x0..].iter().copied().max().unwrap_or(0);
+            }
+            match self.format {
+                PixelFormat::Gray8 => {
+                    cb_row.fill(128);
+                    cr_row.fill(128);
+                }
+                PixelFormat::Rgb8 | PixelFormat::Rgba8 | PixelFormat::Bgra8 => {
+                    let (scb, scr) = csum.split_at(w);
+                    for (s, o) in [(scb, &mut *cb_row), (&scr[..w], &mut *cr_row)] {
+                        let done = h_plain(f, 1, s, div, o);
+                        if let Some(o) = o.get_mut(done) {
+                            let x0 = done * f;
+                            let n = (rows * (w - x0)) as u32;
+                            let a: u32 = s[x0..].iter().map(|&v| v as u32).sum();
+                            *o = ((a + n / 2) / n) as u8;
+                        }
+                    }
+                }
+                _ => self.chroma420_row(f, y0, y1, csum, cb_row, cr_row),
+            }
+        }
+    }
+
+    /// Vertical pass of a packed RGB(A) frame: converted luma into `vsum` / `vmax`, Cb and Cr into
+    /// the two halves of `csum`.
+    #[inline(always)]
+    fn rgb_rows<const BPP: usize, const RI: usize, const BI: usize>(
+        &self,
+        y0: usize,
+        y1: usize,
+        vsum: &mut [u16],
+        vmax: &mut [u8],
+        csum: &mut [u16],
+        ycc: &mut [u8],
+    ) {
+        let w = self.width as usize;
+        let (scb, scr) = csum.split_at_mut(w);
+        let (ry, rest) = ycc.split_at_mut(w);
+        let (rcb, rcr) = rest.split_at_mut(w);
+        for y in y0..y1 {
+            let row = self.planes[0].row(y, w * BPP);
+            downsample::rgb_to_ycc::<BPP, RI, BI>(row, ry, rcb, rcr);
+            if y == y0 {
+                downsample::luma_init(vsum, vmax, ry);
+                downsample::chroma_init(scb, rcb, 1);
+                downsample::chroma_init(scr, rcr, 1);
+            } else {
+                downsample::luma_add1(vsum, vmax, ry);
+                downsample::chroma_add(scb, rcb, 1);
+                downsample::chroma_add(scr, rcr, 1);
+            }
+        }
+    }
+
+    /// Chroma of one output row of a 4:2:0 frame (rows `y0..y1` of luma).
+    #[inline(always)]
+    fn chroma420_row(
+        &self,
+        f: usize,
+        y0: usize,
+        y1: usize,
+        csum: &mut [u16],
+        cb_row: &mut [u8],
+        cr_row: &mut [u8],
+    ) {
+        let w = self.width as usize;
+        let cw = w / 2;
+        let rows = y1 - y0;
+        let planar = self.format == PixelFormat::I420;
+        // Vertical: chroma row `cy` is read by the luma rows 2cy and 2cy+1 that fall in y0..y1.
+        for cy in y0 / 2..=(y1 - 1) / 2 {
+            let weight = ((y1.min(2 * cy + 2)) - y0.max(2 * cy)) as u16;
+            let first = cy == y0 / 2;
+            if planar {
+                let (su, sv) = csum.split_at_mut(cw);
+                for (s, p) in [(su, 1), (&mut sv[..cw], 2)] {
+                    let r = self.planes[p].row(cy, cw);
+                    if first {
+                        downsample::chroma_init(s, r, weight);
+                    } else {
+                        downsample::chroma_add(s, r, weight);
+                    }
+                }
+            } else {
+                let r = self.planes[1].row(cy, w);
+                if first {
+                    downsample::chroma_init(&mut csum[..w], r, weight);
+                } else {
+                    downsample::chroma_add(&mut csum[..w], r, weight);
+                }
+            }
+        }
+        // NV21 stores V first; NV12 and the (U, V) planes of I420 store U first.
+        let (first_out, second_out) = if self.format == PixelFormat::Nv21 {
+            (cr_row, cb_row)
+        } else {
+            (cb_row, cr_row)
+        };
+        let mut done = 0;
+        if f % 2 == 0 {
+            // Blocks start on even columns: each covers f/2 whole chroma columns, each read by
+            // two luma columns.
+            let div = RoundDiv::new((rows * f) as u32);
+            done = if planar {
+                let (su, sv) = csum.split_at(cw);
+                h_plain(f / 2, 2, su, div, first_out).min(h_plain(
+                    f / 2,
+                    2,
+                    &sv[..cw],
+                    div,
+                    second_out,
+                ))
+            } else {
+                h_pairs(f, &csum[..w], div, first_out, second_out)
+            };
+        }
+        // The partial block at the right edge, and every block for odd factors (whose blocks
+        // split chroma columns): per luma column.
+        let ow = first_out.len().min(second_out.len());
+        for ox in done..ow {
+            let x0 = ox * f;
+            let x1 = (x0 + f).min(w);
+            let (mut a, mut b) = (0u32, 0u32);
+            for x in x0..x1 {
+                let cx = x / 2;
+                if planar {
+                    a += csum[cx] as u32;
+                    b += csum[cw + cx] as u32;
+                } else {
+                    a += csum[2 * cx] as u32;
+                    b += csum[2 * cx + 1] as u32;
+                }
+            }
+            let n = (rows * (x1 - x0)) as u32;
+            first_out[ox] = ((a + n / 2) / n) as u8;
+            second_out[ox] = ((b + n / 2) / n) as u8;
+        }
+    }
+
     /// Adds row `y`'s luma and chroma into per-output-column accumulators.
     fn accumulate_row(
         &self,
         y: usize,
         f: usize,
-        acc_y: &mut [u32],
-        acc_cb: &mut [u32],
-        acc_cr: &mut [u32],
+        acc_y: &mut [u64],
+        acc_cb: &mut [u64],
+        acc_cr: &mut [u64],
         max: &mut [u8],
     ) {
         let w = self.width as usize;
@@ -556,10 +805,10 @@ impl<'a> FrameView<'a> {
             PixelFormat::Gray8 => {
                 let row = self.planes[0].row(y, w);
                 for (ox, chunk) in row.chunks(f).enumerate() {
-                    acc_y[ox] += chunk.iter().map(|&v| v as u32).sum::<u32>();
+                    acc_y[ox] += chunk.iter().map(|&v| v as u64).sum::<u64>();
                     max[ox] = max[ox].max(chunk.iter().copied().max().unwrap_or(0));
-                    acc_cb[ox] += 128 * chunk.len() as u32;
-                    acc_cr[ox] += 128 * chunk.len() as u32;
+                    acc_cb[ox] += 128 * chunk.len() as u64;
+                    acc_cr[ox] += 128 * chunk.len() as u64;
                 }
             }
             PixelFormat::Rgb8 | PixelFormat::Rgba8 | PixelFormat::Bgra8 => {
@@ -571,13 +820,13 @@ impl<'a> FrameView<'a> {
                 };
                 let row = self.planes[0].row(y, w * bpp);
                 for (ox, chunk) in row.chunks(f * bpp).enumerate() {
-                    let (mut sy, mut scb, mut scr) = (0u32, 0u32, 0u32);
+                    let (mut sy, mut scb, mut scr) = (0u64, 0u64, 0u64);
                     for px in chunk.chunks_exact(bpp) {
                         let (yy, cb, cr) = ycbcr601(px[ri], px[1], px[bi]);
                         max[ox] = max[ox].max(yy);
-                        sy += yy as u32;
-                        scb += cb as u32;
-                        scr += cr as u32;
+                        sy += yy as u64;
+                        scb += cb as u64;
+                        scr += cr as u64;
                     }
                     acc_y[ox] += sy;
                     acc_cb[ox] += scb;
@@ -587,7 +836,7 @@ impl<'a> FrameView<'a> {
             PixelFormat::Nv21 | PixelFormat::Nv12 | PixelFormat::I420 => {
                 let row = self.planes[0].row(y, w);
                 for (ox, chunk) in row.chunks(f).enumerate() {
-                    acc_y[ox] += chunk.iter().map(|&v| v as u32).sum::<u32>();
+                    acc_y[ox] += chunk.iter().map(|&v| v as u64).sum::<u64>();
                     max[ox] = max[ox].max(chunk.iter().copied().max().unwrap_or(0));
                 }
                 // Each chroma sample covers 2x2 luma pixels; add it once per luma pixel it covers.
@@ -618,8 +867,8 @@ impl<'a> FrameView<'a> {
                         None => (u_row[cx], v_row[cx]),
                     };
                     let ox = x / f;
-                    acc_cb[ox] += u as u32;
-                    acc_cr[ox] += v as u32;
+                    acc_cb[ox] += u as u64;
+                    acc_cr[ox] += v as u64;
                 }
             }
         }
@@ -673,6 +922,70 @@ pub struct LowRes {
     /// Brightest full-resolution luma inside each block: where to look again for clipped pixels
     /// and specular spots, which averaging hides.
     pub max: Vec<u8>,
-    acc: Vec<u32>,
+    // Scratch of the scalar reference. u64: one block may hold more than 2^32 / 255 pixels (a
+    // large factor on a large frame).
+    acc: Vec<u64>,
     max_row: Vec<u8>,
+    // Scratch of the fast kernels: per-column sums and maxima of one output row's input rows.
+    vsum: Vec<u16>,
+    vmax: Vec<u8>,
+    csum: Vec<u16>,
+    // One packed RGB(A) row converted to Y, Cb, Cr planes.
+    ycc: Vec<u8>,
+}
+
+/// Horizontal luma pass, with the factors the pipeline uses unrolled at compile time.
+#[inline(always)]
+fn h_luma(
+    f: usize,
+    sum: &[u16],
+    max: &[u8],
+    div: RoundDiv,
+    out: &mut [u8],
+    om: &mut [u8],
+) -> usize {
+    use downsample::{hreduce_max, hreduce_max_dyn};
+    match f {
+        2 => hreduce_max::<2>(sum, max, div, out, om),
+        4 => hreduce_max::<4>(sum, max, div, out, om),
+        6 => hreduce_max::<6>(sum, max, div, out, om),
+        8 => hreduce_max::<8>(sum, max, div, out, om),
+        10 => hreduce_max::<10>(sum, max, div, out, om),
+        12 => hreduce_max::<12>(sum, max, div, out, om),
+        _ => hreduce_max_dyn(f, sum, max, div, out, om),
+    }
+}
+
+/// Horizontal pass of `k`-weighted sums without maxima, unrolled for common block widths.
+#[inline(always)]
+fn h_plain(f: usize, k: u32, sum: &[u16], div: RoundDiv, out: &mut [u8]) -> usize {
+    use downsample::{hreduce, hreduce_dyn};
+    match (f, k) {
+        (1, 2) => hreduce::<1, 2>(sum, div, out),
+        (2, 2) => hreduce::<2, 2>(sum, div, out),
+        (3, 2) => hreduce::<3, 2>(sum, div, out),
+        (4, 2) => hreduce::<4, 2>(sum, div, out),
+        (5, 2) => hreduce::<5, 2>(sum, div, out),
+        (2, 1) => hreduce::<2, 1>(sum, div, out),
+        (4, 1) => hreduce::<4, 1>(sum, div, out),
+        (6, 1) => hreduce::<6, 1>(sum, div, out),
+        (8, 1) => hreduce::<8, 1>(sum, div, out),
+        (10, 1) => hreduce::<10, 1>(sum, div, out),
+        _ => hreduce_dyn(f, k, sum, div, out),
+    }
+}
+
+/// Horizontal pass of interleaved chroma sums for an even factor.
+#[inline(always)]
+fn h_pairs(f: usize, sum: &[u16], div: RoundDiv, a: &mut [u8], b: &mut [u8]) -> usize {
+    use downsample::{hreduce_pairs, hreduce_pairs_dyn};
+    match f {
+        2 => hreduce_pairs::<2>(sum, div, a, b),
+        4 => hreduce_pairs::<4>(sum, div, a, b),
+        6 => hreduce_pairs::<6>(sum, div, a, b),
+        8 => hreduce_pairs::<8>(sum, div, a, b),
+        10 => hreduce_pairs::<10>(sum, div, a, b),
+        12 => hreduce_pairs::<12>(sum, div, a, b),
+        _ => hreduce_pairs_dyn(f, sum, div, a, b),
+    }
 }

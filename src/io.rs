@@ -27,9 +27,10 @@ impl OwnedFrame {
 /// Decodes PNG or JPEG bytes (format guessed from the content) within `limits`, turned upright
 /// by the EXIF orientation a phone camera writes (fingers up in the file mean fingers up here).
 ///
-/// The decoder checks the header's width and height against `limits.max_image_side` and its
-/// allocations against `limits.max_decode_bytes` before allocating pixels, so a hostile header
-/// (a PNG claiming 100000x100000) is an error, not an allocation.
+/// The header's width and height are checked against `limits.max_image_side` and
+/// `limits.max_frame_pixels` (as [`Error::FrameTooLarge`]), and the pixel buffer against
+/// `limits.max_decode_bytes`, before pixels are allocated, so a hostile header (a PNG claiming
+/// 100000x100000) is an error, not an allocation.
 pub fn decode_image(bytes: &[u8], limits: &Limits) -> Result<OwnedFrame> {
     use image::ImageDecoder;
     let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes))
@@ -47,6 +48,26 @@ pub fn decode_image(bytes: &[u8], limits: &Limits) -> Result<OwnedFrame> {
     let orientation = decoder
         .orientation()
         .unwrap_or(image::metadata::Orientation::NoTransforms);
+    // `from_decoder` allocates the whole pixel buffer without the `max_alloc` check that
+    // `ImageReader::decode` makes, so the budget is enforced here, before that allocation (a
+    // 16384 x 16384 RGBA header within the side limit would otherwise take 1 GiB at once).
+    // A frame the analyzer would refuse (`limits.max_frame_pixels`) is not worth decoding:
+    // a few hundred bytes of JPEG claiming 13000 x 13000 otherwise cost 480 MB and seconds.
+    let (w, h) = decoder.dimensions();
+    if w as u64 * h as u64 > limits.max_frame_pixels {
+        return Err(Error::FrameTooLarge {
+            width: w,
+            height: h,
+            max_pixels: limits.max_frame_pixels,
+        });
+    }
+    let total = decoder.total_bytes();
+    if total > limits.max_decode_bytes {
+        return Err(Error::Decode(format!(
+            "image of {w} x {h} needs {total} bytes, more than the limit of {} bytes",
+            limits.max_decode_bytes
+        )));
+    }
     let mut img =
         image::DynamicImage::from_decoder(decoder).map_err(|e| Error::Decode(e.to_string()))?;
     img.apply_orientation(orientation);

@@ -14,6 +14,7 @@ pub mod fingers;
 pub mod focus;
 pub mod frame;
 pub mod io;
+pub mod kernels;
 pub mod report;
 pub mod ridge;
 pub mod segment;

@@ -384,7 +384,8 @@ pub struct Report {
     pub verdict: Verdict,
     /// Reasons, first the one to fix first. Empty when accepted.
     pub reasons: Vec<Reason>,
-    /// Fingers counted (thumb included).
+    /// Fingers counted (thumb included), at most 10 (more finger-like shapes still count as 10);
+    /// equal to the length of [`Report::fingers`].
     pub finger_count: u8,
     /// The hand seen.
     pub hand: Hand,

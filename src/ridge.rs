@@ -25,9 +25,9 @@ const MAX_BLOCKS: usize = 24;
 /// to average noise, short enough that curved ridges stay straight within it.
 const STRIP_SHARE: f32 = 0.4;
 /// Fingertip size (pixels, after decimation) above which the region is box-decimated.
-const MAX_WORK_SIZE: f32 = 480.0;
+const MAX_WORK_SIZE: f32 = 560.0;
 /// Block side as a share of the fingertip size, about five ridge periods.
-const BLOCK_SHARE: f32 = 0.14;
+const BLOCK_SHARE: f32 = 0.12;
 /// Profile samples per pixel across the ridges.
 const BINS_PER_PX: f32 = 2.0;
 /// Default luma at and above which pixels count as clipped.
@@ -53,6 +53,17 @@ pub struct RidgeBlock {
     pub harmonic2: f32,
     /// Amplitude at three times the ridge frequency (0 beyond Nyquist), luma levels.
     pub harmonic3: f32,
+    /// How much the finger's curvature shortens ridge periods here, 0-1: the surface turns
+    /// away from the camera towards the silhouette, so ridges across that slope look closer
+    /// together by this factor (1 on the pad's crown, or when the region has no silhouette).
+    /// `period_px` is corrected for it.
+    pub foreshortening: f32,
+    /// Amplitude at the fingertip's period (the consensus of the blocks), luma levels; for
+    /// blocks whose own peak is elsewhere or absent (ridges faded by motion, say), this is what
+    /// is left of the ridges. Equals `amplitude` when the fingertip's period is unresolved.
+    pub amplitude_at_period: f32,
+    /// Amplitude at twice the fingertip's ridge frequency, luma levels.
+    pub harmonic2_at_period: f32,
     /// Amplitude a profile of pure noise would show at any frequency, luma levels: the floor
     /// below which amplitudes mean nothing.
     pub noise_amplitude: f32,
@@ -119,6 +130,10 @@ pub struct RidgeAnalyzer {
     dec_mask: Vec<u8>,
     probe: Probe,
     sort: Vec<(f32, f32)>,
+    /// Windowed profiles of the measured blocks, one after the other.
+    profiles: Vec<f32>,
+    /// The finger's direction (unit vector, image coordinates), when known.
+    axis: Option<[f32; 2]>,
 }
 
 impl Default for RidgeAnalyzer {
@@ -129,6 +144,8 @@ impl Default for RidgeAnalyzer {
             dec_mask: Vec::new(),
             probe: Probe::default(),
             sort: Vec::new(),
+            profiles: Vec::new(),
+            axis: None,
         }
     }
 }
@@ -142,6 +159,14 @@ impl RidgeAnalyzer {
     /// Sets the luma at and above which pixels count as clipped and are left out (default 250).
     pub fn set_clip_level(&mut self, level: u8) {
         self.clip_level = level;
+    }
+
+    /// Tells the next measurements the finger's direction (a unit vector from base to tip, in
+    /// image coordinates), or that it is unknown. With it, ridge periods are corrected for the
+    /// finger's curvature across that direction (see [`RidgeBlock::foreshortening`]).
+    pub fn set_finger_axis(&mut self, direction: Option<[f32; 2]>) {
+        self.axis = direction
+            .filter(|d| d[0].is_finite() && d[1].is_finite() && (d[0] != 0.0 || d[1] != 0.0));
     }
 
     /// Measures the ridges of a `width` x `height` luma region; `mask` (same size, 1 = finger)
@@ -160,8 +185,9 @@ impl RidgeAnalyzer {
         if n == 0 || luma.len() < n || mask.len() < n {
             return;
         }
-        // About one finger width: the print box is ~1 width wide and ~1.3 tall.
-        let size = (n as f32 / 1.3).sqrt();
+        // The print box's longer side: one finger width or a little more (boxes run from about
+        // 0.7 to 1.3 widths tall), so blocks hold about five ridges at any distance.
+        let size = width.max(height) as f32;
         let k = ((size / MAX_WORK_SIZE).ceil() as usize).clamp(1, 16);
         let clip = self.clip_level;
         // Above ~700 ppi blocks are measured on a k-fold box-decimated copy, made block by
@@ -175,6 +201,7 @@ impl RidgeAnalyzer {
         }
         out.scale = k as u32;
         out.block_px = (b * k) as u32;
+        self.profiles.clear();
         // Block corners on a grid: blocks may overlap by a quarter when the region is small,
         // and spread out so that at most about MAX_BLOCKS fit when it is large.
         let spacing = (0.75 * b as f32).max((w as f32 * h as f32 / MAX_BLOCKS as f32).sqrt());
@@ -222,6 +249,7 @@ impl RidgeAnalyzer {
                     })
                 };
                 if let Some(mut blk) = found {
+                    self.profiles.extend_from_slice(&self.probe.prof);
                     blk.x = (blk.x + 0.5) * kf - 0.5;
                     blk.y = (blk.y + 0.5) * kf - 0.5;
                     blk.period_px *= kf;
@@ -229,7 +257,36 @@ impl RidgeAnalyzer {
                 }
             }
         }
+        foreshorten(out, mask, width, height, self.axis);
         summarise(out, &mut self.sort);
+        self.amplitudes_at_period(out);
+    }
+
+    /// Fills each block's amplitudes at the fingertip's period from its stored profile.
+    fn amplitudes_at_period(&self, out: &mut RidgeMeasure) {
+        let len = self.probe.win.len();
+        let wsum: f32 = self.probe.win.iter().sum();
+        let kf = out.scale.max(1) as f32;
+        for (i, blk) in out.detail.iter_mut().enumerate() {
+            let (a1, a2) = match (out.period_px, self.profiles.get(i * len..(i + 1) * len)) {
+                (Some(p), Some(prof)) if wsum > 0.0 && p > 0.0 => {
+                    // Cycles per profile sample at the decimated scale, at the period the
+                    // curvature leaves here.
+                    let f = kf / (p * blk.foreshortening.max(0.2)) / BINS_PER_PX;
+                    let amp = |f: f32| {
+                        if f < 0.5 / BINS_PER_PX {
+                            2.0 * power(prof, f).sqrt() / wsum
+                        } else {
+                            0.0
+                        }
+                    };
+                    (amp(f), amp(2.0 * f))
+                }
+                _ => (blk.amplitude, blk.harmonic2),
+            };
+            blk.amplitude_at_period = a1;
+            blk.harmonic2_at_period = a2;
+        }
     }
 }
 
@@ -281,6 +338,85 @@ fn summarise(out: &mut RidgeMeasure, sort: &mut Vec<(f32, f32)>) {
     let enough = nvalid >= 3 && nvalid * 5 >= measured;
     if enough && spread < 0.2 && period >= MIN_PERIOD_PX {
         out.period_px = Some(period);
+    }
+}
+
+/// Lateral position beyond which (as a share of the half-width) blocks are too foreshortened
+/// to date the period: the surface there is tilted by more than ~58 degrees.
+const MAX_LATERAL: f32 = 0.85;
+
+/// Corrects block periods for the finger's curvature. A fingertip is close to a cylinder (a
+/// sphere at the tip): at lateral position u (0 on the crown, 1 at the silhouette) the surface
+/// is tilted by asin(u), so distances towards the silhouette shrink by cos = sqrt(1 - u^2) and
+/// a ridge whose normal makes an angle beta with that direction shows a period shorter by
+/// sqrt(cos^2 beta cos^2 + sin^2 beta). u comes from each block's distance to the mask's edge
+/// (the half-width is the largest such distance); blocks with u > MAX_LATERAL do not vote on
+/// the period. Regions whose mask covers nearly everything (flat contact prints, no mask)
+/// are left alone.
+fn foreshorten(out: &mut RidgeMeasure, mask: &[u8], w: usize, h: usize, axis: Option<[f32; 2]>) {
+    for b in out.detail.iter_mut() {
+        b.foreshortening = 1.0;
+    }
+    let n = w * h;
+    if n == 0 || mask.len() < n || out.detail.is_empty() {
+        return;
+    }
+    let inside = mask[..n].iter().step_by(7).filter(|&&m| m != 0).count();
+    if inside * 100 >= n.div_ceil(7) * 97 {
+        return;
+    }
+    // For each block: along 8 axes, the distances to the mask's edge both ways; the axis
+    // with the shortest chord is across the finger, and where the block sits on that chord
+    // says how far round the curve it is (0 on the centre line, 1 at the silhouette).
+    // Leaving the region is not the silhouette: such axes are open and skipped.
+    const AXES: usize = 8;
+    let step = ((w.min(h) as f32) / 100.0).max(1.5);
+    let reach = 1.5 * w.max(h) as f32;
+    // With the finger's direction known, the lateral axis is across it, and the region's
+    // border counts as the silhouette (the print box is about one finger wide).
+    let exit_is_edge = axis.is_some();
+    let march = |x: f32, y: f32, c: f32, s: f32| -> Option<f32> {
+        let mut t = 0.0;
+        loop {
+            let (px, py) = (x + t * c, y + t * s);
+            if px < 0.0 || py < 0.0 || px >= w as f32 || py >= h as f32 || t > reach {
+                return exit_is_edge.then_some(t);
+            }
+            if mask[py as usize * w + px as usize] == 0 {
+                return Some(t);
+            }
+            t += step;
+        }
+    };
+    for b in out.detail.iter_mut() {
+        let mut best: Option<(f32, f32, f32)> = None;
+        let lateral = axis.map(|d| d[1].atan2(d[0]) + 0.5 * PI);
+        for k in 0..if lateral.is_some() { 1 } else { AXES } {
+            let a = lateral.unwrap_or(k as f32 * PI / AXES as f32);
+            let (s, c) = a.sin_cos();
+            if let (Some(d1), Some(d2)) = (march(b.x, b.y, c, s), march(b.x, b.y, -c, -s)) {
+                if best.is_none_or(|(chord, _, _)| d1 + d2 < chord) {
+                    best = Some((d1 + d2, (d1 - d2).abs(), a));
+                }
+            }
+        }
+        let Some((chord, off, dir)) = best else {
+            continue;
+        };
+        if chord <= 0.0 {
+            continue;
+        }
+        let u = (off / chord).clamp(0.0, 0.99);
+        let cos_a2 = 1.0 - u * u;
+        let cb = (b.normal_rad - dir).cos();
+        let f = (cb * cb * cos_a2 + (1.0 - cb * cb)).sqrt().clamp(0.1, 1.0);
+        b.foreshortening = f;
+        if b.period_px > 0.0 {
+            b.period_px /= f;
+        }
+        if u > MAX_LATERAL {
+            b.valid = false;
+        }
     }
 }
 
@@ -358,8 +494,10 @@ pub(crate) struct Image<'a> {
 pub(crate) struct Probe {
     sum: Vec<u32>,
     cnt: Vec<u32>,
-    prof: Vec<f32>,
-    win: Vec<f32>,
+    /// The last block's detrended, windowed profile.
+    pub(crate) prof: Vec<f32>,
+    /// The Hann window of the current block length.
+    pub(crate) win: Vec<f32>,
     spec: Vec<f32>,
     table: Vec<f32>,
     table_len: usize,

@@ -144,6 +144,11 @@ pub struct Segmenter {
     /// Soft skin prior on a 64x64 chroma grid (filled once).
     prior_lut: Vec<f32>,
     lscratch: LabelScratch,
+    cand: Vec<u8>,
+    edge: Vec<u8>,
+    sm_luma: Vec<u8>,
+    sm_cb: Vec<u8>,
+    sm_cr: Vec<u8>,
 }
 
 impl Segmenter {
@@ -185,6 +190,7 @@ impl Segmenter {
             self.gray_mask(low, w, h, out);
         }
         self.clean(w, h, &mut out.mask);
+        self.cut_background(low, w, h, &mut out.mask);
         out.area = out.mask.iter().map(|&m| m as u32).sum();
     }
 
@@ -471,6 +477,118 @@ impl Segmenter {
         }
     }
 
+    /// Removes background that has the hand's colour (a beige wall, a wooden floor): the mask
+    /// is cut along luma and chroma edges (the hand's outline is an edge even where colours
+    /// match), pieces that reach the top corners of the frame or run along much of its top
+    /// edge are background (the hand enters from the bottom, fingers up), and the rest is
+    /// grown back over the edge pixels that touch it.
+    fn cut_background(&mut self, low: &LowRes, w: usize, h: usize, mask: &mut [u8]) {
+        let n = w * h;
+        if w < 8 || h < 8 {
+            return;
+        }
+        // Edge strength: Sobel of luma plus chroma, on 3x3-smoothed planes.
+        box3(&low.luma[..n], &mut self.tmp, &mut self.sm_luma, w, h);
+        box3(&low.cb[..n], &mut self.tmp, &mut self.sm_cb, w, h);
+        box3(&low.cr[..n], &mut self.tmp, &mut self.sm_cr, w, h);
+        self.edge.clear();
+        self.edge.resize(n, 0);
+        let mut hist = [0u32; 256];
+        for y in 1..h - 1 {
+            for x in 1..w - 1 {
+                let i = y * w + x;
+                let g = sobel(&self.sm_luma, i, w)
+                    + 2 * (sobel(&self.sm_cb, i, w) + sobel(&self.sm_cr, i, w));
+                let g = g.min(255) as u8;
+                self.edge[i] = g;
+                hist[g as usize] += 1;
+            }
+        }
+        // Edges: well above the typical gradient (texture and noise set the median).
+        let mut acc = 0;
+        let mut median = 0;
+        for (v, &c) in hist.iter().enumerate() {
+            acc += c;
+            if acc * 2 >= ((w - 2) * (h - 2)) as u32 {
+                median = v as u32;
+                break;
+            }
+        }
+        let t = (3 * median).clamp(10, 255) as u8;
+        // Edge pixels, thickened by one so small breaks in an outline do not let the
+        // background leak into the hand.
+        self.cand.clear();
+        self.cand.extend(self.edge.iter().map(|&e| (e >= t) as u8));
+        morph3(&self.cand, &mut self.tmp, &mut self.tmp2, w, h, true);
+        for ((c, &m), &e) in self.cand.iter_mut().zip(mask.iter()).zip(&self.tmp2) {
+            *c = (m != 0 && e == 0) as u8;
+        }
+        let ncomp = label(
+            &self.cand,
+            1,
+            w,
+            h,
+            false,
+            &mut self.labels,
+            &mut self.lscratch,
+        ) as usize;
+        if ncomp == 0 {
+            return;
+        }
+        self.comp_area.clear();
+        self.comp_area.resize(ncomp + 1, 0);
+        self.comp_border.clear();
+        self.comp_border.resize(ncomp + 1, 0);
+        for &l in &self.labels {
+            self.comp_area[l as usize] += 1;
+        }
+        // Top-border contact per component, and the top corners.
+        let mut top = std::mem::take(&mut self.comp_score);
+        top.clear();
+        top.resize(ncomp + 1, 0.0);
+        for x in 0..w {
+            top[self.labels[x] as usize] += 1.0;
+        }
+        let (cw, ch) = ((w / 12).max(2), (h / 12).max(2));
+        for y in 0..ch {
+            for x in (0..cw).chain(w - cw..w) {
+                let l = self.labels[y * w + x] as usize;
+                if l != 0 {
+                    self.comp_border[l] = 1;
+                }
+            }
+        }
+        let mut kept = 0u32;
+        let mut any_dropped = false;
+        for (c, &t) in top.iter().enumerate().skip(1) {
+            let background = self.comp_border[c] != 0 || t > 0.4 * w as f32;
+            if background {
+                self.comp_border[c] = 0;
+                any_dropped = true;
+            } else {
+                self.comp_border[c] = 1;
+                kept += self.comp_area[c];
+            }
+        }
+        self.comp_score = top;
+        // Nothing looked like background, or nothing is left: keep the mask as it was.
+        if !any_dropped || kept < (n as u32 / 200).max(16) {
+            return;
+        }
+        for (c, &l) in self.cand.iter_mut().zip(&self.labels) {
+            *c = (l != 0 && self.comp_border[l as usize] != 0) as u8;
+        }
+        // Grow the kept pieces back over the edges between them (creases, the lines between
+        // touching fingers), staying inside the colour mask.
+        for _ in 0..3 {
+            morph3(&self.cand, &mut self.tmp, &mut self.tmp2, w, h, true);
+            for ((c, &d), &m) in self.cand.iter_mut().zip(&self.tmp2).zip(mask.iter()) {
+                *c = d & m;
+            }
+        }
+        mask.copy_from_slice(&self.cand);
+    }
+
     /// Open, fill holes, keep the large components.
     fn clean(&mut self, w: usize, h: usize, mask: &mut [u8]) {
         // Open only: a close would fill the one-pixel gaps between fingers at low resolution;
@@ -554,6 +672,8 @@ fn skin_prior(cb: u8, cr: u8) -> f32 {
     (-0.5 * dh * dh).exp() * w_sat
 }
 
+/// Skin by the colour models: close to the skin Gaussian and better explained by it than by
+/// the background Gaussian.
 fn classify(cb: &[u8], cr: &[u8], skin: &Gauss2, back: Option<&Gauss2>, mask: &mut [u8]) {
     for (i, m) in mask.iter_mut().enumerate() {
         let (b, r) = (cb[i] as f32, cr[i] as f32);
@@ -671,6 +791,17 @@ fn label(
         labels[y as usize * w + a as usize..y as usize * w + b as usize].fill(lab);
     }
     next
+}
+
+/// Sobel gradient magnitude (|gx| + |gy|, scaled to one level per level) at interior pixel `i`.
+#[inline]
+fn sobel(p: &[u8], i: usize, w: usize) -> u32 {
+    let v = |j: usize| p[j] as i32;
+    let gx =
+        (v(i - w + 1) + 2 * v(i + 1) + v(i + w + 1)) - (v(i - w - 1) + 2 * v(i - 1) + v(i + w - 1));
+    let gy =
+        (v(i + w - 1) + 2 * v(i + w) + v(i + w + 1)) - (v(i - w - 1) + 2 * v(i - w) + v(i - w + 1));
+    (gx.unsigned_abs() + gy.unsigned_abs()) / 4
 }
 
 /// 3x3 box mean of `src` into `dst` (edges replicate), via `tmp`.

@@ -472,25 +472,43 @@ pub fn crop_finger(
     })
 }
 
-/// Largest shift searched on the half-resolution work image, in its pixels, per frame.
+/// Largest shift searched at the coarsest pyramid level, in its pixels, per frame.
 const SEARCH_RADIUS: i32 = 8;
+/// Pyramid levels above the reduced image (each halves it): with the full search at the top,
+/// a 1080p frame (reduced by 6) can move up to 8 x 4 x 6 = 192 pixels between frames.
+const MAX_LEVELS: usize = 2;
+/// Smallest side of the coarsest level.
+const MIN_TOP_SIDE: usize = 4 * SEARCH_RADIUS as usize;
 
 /// Frame-to-frame translation of the hand, measured on the analyzer's reduced image.
 ///
-/// Coarse-to-fine block matching: a full search of ±8 pixels on the reduced image halved again
-/// (sum of absolute differences over the hand's box in the previous frame, after removing the
-/// change in mean brightness), then ±1 pixel on the reduced image and a parabola through the
-/// three costs along each axis for the sub-pixel part. The hand's box includes its outline, which
-/// is what moves most visibly at low resolution. Owns its buffers: no allocation once warm.
+/// Coarse-to-fine block matching on a pyramid (the reduced image, halved up to twice): a full
+/// search of ±8 pixels at the top (sum of absolute differences over the hand's box in the
+/// previous frame, after removing the change in mean brightness), then at each finer level a
+/// walk to the least cost among the ±1 neighbours of twice the coarser shift, and at the finest
+/// an equiangular fit through the three costs along each axis for the sub-pixel part. The hand's
+/// box includes its outline, which is what moves most visibly at low resolution. Where this
+/// whole-box motion leaves pixels unexplained (a hand moving over a still background that the
+/// mask took for skin: a wooden floor, a beige wall), a second search over those pixels only
+/// finds the hand's own motion, and the larger of the two is the answer. Owns its buffers: no
+/// allocation once warm.
 #[derive(Debug, Default)]
 pub struct MotionEstimator {
-    prev: Vec<u8>,
-    prev_half: Vec<u8>,
-    cur_half: Vec<u8>,
+    prev: [Vec<u8>; MAX_LEVELS + 1],
+    cur: [Vec<u8>; MAX_LEVELS + 1],
+    sizes: [(usize, usize); MAX_LEVELS + 1],
+    levels: usize,
     dims: (usize, usize, u32),
     prev_box: Option<[usize; 4]>,
     has_prev: bool,
+    moving: Vec<u8>,
 }
+
+/// Luma difference (top pyramid level) above which a pixel is not explained by the first,
+/// whole-box motion and joins the second search.
+const RESIDUAL: u8 = 12;
+/// Share of the box's top-level pixels that must be unexplained for the second search.
+const MIN_MOVING_SHARE: f32 = 0.03;
 
 /// Margin added around the hand's box, low-resolution pixels.
 const BOX_MARGIN: usize = 4;
@@ -511,102 +529,245 @@ impl MotionEstimator {
     /// change of size, or when the images are too small to search.
     pub fn update(&mut self, low: &LowRes, mask: &HandMask) -> Option<[f32; 2]> {
         let (w, h) = (low.width as usize, low.height as usize);
-        let (hw, hh) = (w / 2, h / 2);
-        if hw < 4 * SEARCH_RADIUS as usize || hh < 4 * SEARCH_RADIUS as usize {
+        if w < MIN_TOP_SIDE || h < MIN_TOP_SIDE || low.luma.len() < w * h {
             self.has_prev = false;
             return None;
         }
-        if low.luma.len() < w * h {
-            self.has_prev = false;
-            return None;
+        // Pyramid: level 0 is the reduced image itself.
+        self.cur[0].clear();
+        self.cur[0].extend_from_slice(&low.luma[..w * h]);
+        self.sizes[0] = (w, h);
+        let mut levels = 0;
+        while levels < MAX_LEVELS {
+            let (lw, lh) = self.sizes[levels];
+            if lw / 2 < MIN_TOP_SIDE || lh / 2 < MIN_TOP_SIDE {
+                break;
+            }
+            let (lower, upper) = self.cur.split_at_mut(levels + 1);
+            halve(&lower[levels], lw, lh, &mut upper[0]);
+            self.sizes[levels + 1] = (lw / 2, lh / 2);
+            levels += 1;
         }
-        halve(&low.luma, w, h, &mut self.cur_half);
         let cur_box = hand_box(mask, w, h);
-        let same = self.dims == (w, h, low.factor);
+        let same = self.dims == (w, h, low.factor) && self.levels == levels;
         let result = if self.has_prev && same {
             let b = self.prev_box.unwrap_or([0, 0, w, h]);
-            self.search(&low.luma, w, h, b)
+            self.two_layer(b, levels)
                 .map(|d| [d[0] * low.factor as f32, d[1] * low.factor as f32])
         } else {
             None
         };
-        self.prev.clear();
-        self.prev.extend_from_slice(&low.luma[..w * h]);
-        std::mem::swap(&mut self.prev_half, &mut self.cur_half);
+        std::mem::swap(&mut self.prev, &mut self.cur);
+        self.levels = levels;
         self.prev_box = cur_box;
         self.dims = (w, h, low.factor);
         self.has_prev = true;
         result
     }
 
-    /// Displacement in reduced-image pixels of `cur` relative to `self.prev` inside `b`.
-    fn search(&self, cur: &[u8], w: usize, h: usize, b: [usize; 4]) -> Option<[f32; 2]> {
-        let (hw, hh) = (w / 2, h / 2);
-        let r = SEARCH_RADIUS;
-        let ru = r as usize;
-        // Coarse level: the box in half-resolution pixels, kept r pixels from the borders.
-        let cb = [
-            (b[0] / 2).max(ru),
-            (b[1] / 2).max(ru),
-            (b[2] / 2).min(hw - ru),
-            (b[3] / 2).min(hh - ru),
+    /// The whole box's motion, then the motion of what it leaves unexplained (a hand moving
+    /// over a still background that the mask took for skin); the larger of the two.
+    fn two_layer(&mut self, b: [usize; 4], levels: usize) -> Option<[f32; 2]> {
+        let first = self.search(b, levels, None)?;
+        let top = levels;
+        let (tw, th) = self.sizes[top];
+        let k = (1usize << top) as f32;
+        let tb = [
+            b[0] >> top,
+            b[1] >> top,
+            (b[2] >> top).min(tw),
+            (b[3] >> top).min(th),
         ];
-        if cb[2] <= cb[0] + 2 || cb[3] <= cb[1] + 2 {
-            return None;
+        let mut moving = std::mem::take(&mut self.moving);
+        moving.clear();
+        moving.resize(tw * th, 0);
+        // Residual of the first motion on the reduced image itself, the current frame sampled
+        // bilinearly at the sub-pixel shift (so outlines that moved exactly as measured are not
+        // flagged); each flagged pixel counts in its top-level cell.
+        let (w0, h0) = self.sizes[0];
+        let (p0, c0) = (&self.prev[0], &self.cur[0]);
+        let offset = inside(
+            b,
+            w0,
+            h0,
+            first[0].round() as i32,
+            first[1].round() as i32,
+            1,
+        )
+        .map_or(0, |ib| {
+            mean_offset(
+                p0,
+                c0,
+                w0,
+                ib,
+                first[0].round() as i32,
+                first[1].round() as i32,
+            )
+        }) as f32;
+        let sample = |x: f32, y: f32| -> Option<f32> {
+            let (x0, y0) = (x.floor(), y.floor());
+            if x0 < 0.0 || y0 < 0.0 || x0 + 1.0 >= w0 as f32 || y0 + 1.0 >= h0 as f32 {
+                return None;
+            }
+            let (ax, ay) = (x - x0, y - y0);
+            let i = y0 as usize * w0 + x0 as usize;
+            let at = |k: usize| c0.get(k).copied().unwrap_or(0) as f32;
+            let top_row = at(i) * (1.0 - ax) + at(i + 1) * ax;
+            let bottom = at(i + w0) * (1.0 - ax) + at(i + w0 + 1) * ax;
+            Some(top_row * (1.0 - ay) + bottom * ay)
+        };
+        for y in b[1]..b[3].min(h0) {
+            let row = (y >> top) * tw;
+            for x in b[0]..b[2].min(w0) {
+                let Some(c) = sample(x as f32 + first[0], y as f32 + first[1]) else {
+                    continue;
+                };
+                if (p0[y * w0 + x] as f32 + offset - c).abs() > RESIDUAL as f32 {
+                    if let Some(m) = moving.get_mut(row + (x >> top)) {
+                        *m = m.saturating_add(1);
+                    }
+                }
+            }
         }
-        let offset = mean_offset(&self.prev_half, &self.cur_half, hw, cb);
+        // A top-level cell moves when a quarter of its reduced pixels do.
+        let cell = (1usize << top) * (1usize << top);
+        let mut count = 0usize;
+        for m in moving.iter_mut() {
+            *m = (*m as usize * 4 >= cell && *m > 0) as u8;
+            count += *m as usize;
+        }
+        let (prev, cur) = (&self.prev[top], &self.cur[top]);
+        let area = (tb[2].saturating_sub(tb[0])) * (tb[3].saturating_sub(tb[1]));
+        let second = if count >= 16 && count as f32 >= MIN_MOVING_SHARE * area as f32 {
+            self.search(b, levels, Some(&moving))
+        } else {
+            None
+        };
+        // The second motion must explain the flagged pixels clearly better than the first.
+        let flagged_cost = |d: [f32; 2]| -> Option<u64> {
+            let (sx, sy) = ((d[0] / k).round() as i32, (d[1] / k).round() as i32);
+            let ib = inside(tb, tw, th, sx, sy, 1)?;
+            let weights = Some(Weights {
+                mask: &moving,
+                width: tw,
+                shift: 0,
+            });
+            let mut least = u64::MAX;
+            for j in -1..=1 {
+                for i in -1..=1 {
+                    least = least.min(sad(prev, cur, tw, ib, sx + i, sy + j, 0, weights));
+                }
+            }
+            Some(least)
+        };
+        let mag = |d: [f32; 2]| d[0].hypot(d[1]);
+        let result = match second {
+            Some(d) if mag(d) > mag(first) + 0.5 => match (flagged_cost(first), flagged_cost(d)) {
+                (Some(c1), Some(c2)) if 2 * c2 < c1 => d,
+                _ => first,
+            },
+            _ => first,
+        };
+        self.moving = moving;
+        Some(result)
+    }
+
+    /// Displacement in level-0 pixels of `cur` relative to `prev` inside box `b` (level 0),
+    /// counting only the pixels flagged in `only` (top-level resolution) when given.
+    fn search(&self, b: [usize; 4], levels: usize, only: Option<&[u8]>) -> Option<[f32; 2]> {
+        let r = SEARCH_RADIUS;
+        let top = levels;
+        let tw0 = self.sizes[top].0;
+        let weights = |l: usize| {
+            only.map(|m| Weights {
+                mask: m,
+                width: tw0,
+                shift: top - l,
+            })
+        };
+        let (tw, th) = self.sizes[top];
+        let scale_box = |l: usize| {
+            [
+                b[0] >> l,
+                b[1] >> l,
+                (b[2] >> l).max((b[0] >> l) + 1),
+                (b[3] >> l).max((b[1] >> l) + 1),
+            ]
+        };
+        // Full search at the top level.
+        let tb = inside(scale_box(top), tw, th, 0, 0, r)?;
+        let (prev, cur) = (&self.prev[top], &self.cur[top]);
+        // Brightness is matched only once the shift is roughly known (a mean over an unshifted
+        // box would compare different content when the hand moved far).
+        let offset = 0;
         let mut best = (u64::MAX, 0i32, 0i32);
         for dy in -r..=r {
             for dx in -r..=r {
-                let s = sad(&self.prev_half, &self.cur_half, hw, cb, dx, dy, offset);
+                let s = sad(prev, cur, tw, tb, dx, dy, offset, weights(top));
                 if s < best.0 {
                     best = (s, dx, dy);
                 }
             }
         }
-        // Fine level: ±1 around twice the coarse shift, on the reduced image itself.
-        let (cx, cy) = (2 * best.1, 2 * best.2);
-        let m = 2 * ru + 2;
-        let fb = [b[0].max(m), b[1].max(m), b[2].min(w - m), b[3].min(h - m)];
-        if fb[2] <= fb[0] + 2 || fb[3] <= fb[1] + 2 {
-            return Some([cx as f32, cy as f32]);
-        }
-        let offset = mean_offset(&self.prev, cur, w, fb);
-        let limit = (2 * ru + 1) as i32;
-        let (mut cx, mut cy) = (cx, cy);
+        let (mut cx, mut cy) = (best.1, best.2);
         let mut costs = [[0u64; 3]; 3];
-        // Walk downhill on the 3x3 cost grid until its centre is the minimum (a few steps).
-        for _ in 0..4 {
+        for l in (0..top).rev() {
+            cx *= 2;
+            cy *= 2;
+            let (lw, lh) = self.sizes[l];
+            let (prev, cur) = (&self.prev[l], &self.cur[l]);
+            // Walk downhill on the 3x3 cost grid until its centre is the minimum (a few steps).
+            for _ in 0..4 {
+                let lb = inside(scale_box(l), lw, lh, cx, cy, 1)?;
+                let offset = mean_offset(prev, cur, lw, lb, cx, cy);
+                for (j, row) in costs.iter_mut().enumerate() {
+                    for (i, c) in row.iter_mut().enumerate() {
+                        *c = sad(
+                            prev,
+                            cur,
+                            lw,
+                            lb,
+                            cx + i as i32 - 1,
+                            cy + j as i32 - 1,
+                            offset,
+                            weights(l),
+                        );
+                    }
+                }
+                let mut bi = (1usize, 1usize);
+                for (j, row) in costs.iter().enumerate() {
+                    for (i, &c) in row.iter().enumerate() {
+                        if c < costs[bi.1][bi.0] {
+                            bi = (i, j);
+                        }
+                    }
+                }
+                if bi == (1, 1) {
+                    break;
+                }
+                cx += bi.0 as i32 - 1;
+                cy += bi.1 as i32 - 1;
+            }
+        }
+        if top == 0 {
+            // No finer level: fit around the top-level minimum.
+            let lb = inside(scale_box(0), tw, th, cx, cy, 1)?;
+            let (prev, cur) = (&self.prev[0], &self.cur[0]);
+            let offset = mean_offset(prev, cur, tw, lb, cx, cy);
             for (j, row) in costs.iter_mut().enumerate() {
                 for (i, c) in row.iter_mut().enumerate() {
                     *c = sad(
-                        &self.prev,
+                        prev,
                         cur,
-                        w,
-                        fb,
+                        tw,
+                        lb,
                         cx + i as i32 - 1,
                         cy + j as i32 - 1,
                         offset,
+                        weights(0),
                     );
                 }
             }
-            let mut bi = (1usize, 1usize);
-            for (j, row) in costs.iter().enumerate() {
-                for (i, &c) in row.iter().enumerate() {
-                    if c < costs[bi.1][bi.0] {
-                        bi = (i, j);
-                    }
-                }
-            }
-            if bi == (1, 1) {
-                break;
-            }
-            let (nx, ny) = (cx + bi.0 as i32 - 1, cy + bi.1 as i32 - 1);
-            if nx.abs() >= limit || ny.abs() >= limit {
-                break;
-            }
-            cx = nx;
-            cy = ny;
         }
         // Equiangular (V-shaped) fit: the sum of absolute differences of a smooth image grows
         // linearly, not quadratically, away from the true shift.
@@ -623,6 +784,23 @@ impl MotionEstimator {
         let dy = cy as f32 + sub(costs[0][1], costs[1][1], costs[2][1]);
         Some([dx, dy])
     }
+}
+
+/// Box `b` shrunk so that it stays inside a `w` x `h` image when shifted by any `(cx ± r,
+/// cy ± r)`; `None` when too little of it is left.
+fn inside(b: [usize; 4], w: usize, h: usize, cx: i32, cy: i32, r: i32) -> Option<[usize; 4]> {
+    // x + dx must stay in 0..w for every x in x0..x1 and dx in cx - r..=cx + r.
+    let span = |b0: usize, b1: usize, n: usize, c: i32| -> (i64, i64) {
+        let lo = (b0 as i64).max((r - c) as i64).max(0);
+        let hi = (b1 as i64).min(n as i64 - (c + r) as i64).min(n as i64);
+        (lo, hi)
+    };
+    let (x0, x1) = span(b[0], b[2], w, cx);
+    let (y0, y1) = span(b[1], b[3], h, cy);
+    if x1 <= x0 + 2 || y1 <= y0 + 2 {
+        return None;
+    }
+    Some([x0 as usize, y0 as usize, x1 as usize, y1 as usize])
 }
 
 /// Box average by two.
@@ -667,17 +845,19 @@ fn hand_box(mask: &HandMask, w: usize, h: usize) -> Option<[usize; 4]> {
     ])
 }
 
-/// Mean of `cur` minus mean of `prev` over box `b`, rounded: undoes a change of exposure.
-fn mean_offset(prev: &[u8], cur: &[u8], w: usize, b: [usize; 4]) -> i32 {
+/// Mean of `cur` over box `b` shifted by `(dx, dy)` minus mean of `prev` over `b`, rounded:
+/// undoes a change of exposure. The caller keeps the shifted box inside the image.
+fn mean_offset(prev: &[u8], cur: &[u8], w: usize, b: [usize; 4], dx: i32, dy: i32) -> i32 {
     let (mut sp, mut sc, mut n) = (0i64, 0i64, 0i64);
+    let xs = (b[0] as i64 + dx as i64) as usize;
+    let len = b[2] - b[0];
     for y in b[1]..b[3] {
-        let (p, c) = (
-            &prev[y * w + b[0]..y * w + b[2]],
-            &cur[y * w + b[0]..y * w + b[2]],
-        );
+        let ys = (y as i64 + dy as i64) as usize;
+        let p = &prev[y * w + b[0]..y * w + b[0] + len];
+        let c = &cur[ys * w + xs..ys * w + xs + len];
         sp += p.iter().map(|&v| v as i64).sum::<i64>();
         sc += c.iter().map(|&v| v as i64).sum::<i64>();
-        n += (b[2] - b[0]) as i64;
+        n += len as i64;
     }
     if n == 0 {
         0
@@ -686,9 +866,28 @@ fn mean_offset(prev: &[u8], cur: &[u8], w: usize, b: [usize; 4]) -> i32 {
     }
 }
 
-/// Sum over box `b` of |prev(x, y) + offset - cur(x + dx, y + dy)|; the caller keeps the shifted
-/// box inside the image.
-fn sad(prev: &[u8], cur: &[u8], w: usize, b: [usize; 4], dx: i32, dy: i32, offset: i32) -> u64 {
+/// Which pixels count in a matching cost: a 0/1 mask at the top pyramid level, read at a level
+/// `shift` levels finer.
+#[derive(Clone, Copy)]
+struct Weights<'a> {
+    mask: &'a [u8],
+    width: usize,
+    shift: usize,
+}
+
+/// Sum over box `b` of |prev(x, y) + offset - cur(x + dx, y + dy)| (over the pixels `weights`
+/// flags, when given); the caller keeps the shifted box inside the image.
+#[allow(clippy::too_many_arguments)]
+fn sad(
+    prev: &[u8],
+    cur: &[u8],
+    w: usize,
+    b: [usize; 4],
+    dx: i32,
+    dy: i32,
+    offset: i32,
+    weights: Option<Weights>,
+) -> u64 {
     let mut total = 0u64;
     let xs = (b[0] as i64 + dx as i64) as usize;
     let len = b[2] - b[0];
@@ -697,8 +896,25 @@ fn sad(prev: &[u8], cur: &[u8], w: usize, b: [usize; 4], dx: i32, dy: i32, offse
         let p = &prev[y * w + b[0]..y * w + b[0] + len];
         let c = &cur[ys * w + xs..ys * w + xs + len];
         let mut s = 0u32;
-        for (&a, &bb) in p.iter().zip(c) {
-            s += (a as i32 + offset - bb as i32).unsigned_abs();
+        match weights {
+            None => {
+                for (&a, &bb) in p.iter().zip(c) {
+                    s += (a as i32 + offset - bb as i32).unsigned_abs();
+                }
+            }
+            Some(m) => {
+                let mrow = (y >> m.shift) * m.width;
+                for (i, (&a, &bb)) in p.iter().zip(c).enumerate() {
+                    let flag = m
+                        .mask
+                        .get(mrow + ((b[0] + i) >> m.shift))
+                        .copied()
+                        .unwrap_or(0);
+                    if flag != 0 {
+                        s += (a as i32 + offset - bb as i32).unsigned_abs();
+                    }
+                }
+            }
         }
         total += s as u64;
     }
@@ -818,21 +1034,24 @@ impl Session {
         self.analyzer
             .analyze_into(frame, &mut self.guidance.report)?;
         let internals = self.analyzer.internals();
-        let shift = if self.guidance.report.finger_count > 0 || internals.mask.area > 0 {
+        // Motion is the session's own measurement: it needs a hand-like region, not a finger
+        // count the geometry may miss on a blurred, moving frame.
+        let hand = self.guidance.report.finger_count > 0 || internals.geometry.hand_present;
+        let shift = if hand {
             self.motion.update(internals.low, internals.mask)
         } else {
             self.motion.reset();
             None
         };
         let speed = shift.and_then(|d| self.speed_mm_s(d, timestamp_s));
-        self.step(Some(frame), speed, timestamp_s);
+        self.step(Some(frame), speed, hand, timestamp_s);
         Ok(&self.guidance)
     }
 
     /// Updates the guidance from a report made elsewhere (for callers that run the analyzer
     /// themselves, and for tests of the session's logic): `motion_mm_s` is the hand speed at the
-    /// finger if known, and `frame` the pixels the report describes (needed for a capture's
-    /// image and crops).
+    /// finger if known (used while the report counts fingers), and `frame` the pixels the report
+    /// describes (needed for a capture's image and crops).
     pub fn feed_report(
         &mut self,
         report: &Report,
@@ -843,7 +1062,8 @@ impl Session {
         check_time(timestamp_s)?;
         self.guidance.report.clone_from(report);
         let speed = motion_mm_s.filter(|v| v.is_finite() && *v >= 0.0);
-        self.step(frame, speed, timestamp_s);
+        let hand = self.guidance.report.finger_count > 0;
+        self.step(frame, speed, hand, timestamp_s);
         Ok(&self.guidance)
     }
 
@@ -876,7 +1096,7 @@ impl Session {
     }
 
     /// The session logic for one frame whose report is in `self.guidance.report`.
-    fn step(&mut self, frame: Option<&FrameView>, raw_speed: Option<f32>, t: f64) {
+    fn step(&mut self, frame: Option<&FrameView>, raw_speed: Option<f32>, hand: bool, t: f64) {
         let cfg = &self.config;
         let continuous = self
             .last_t
@@ -919,7 +1139,6 @@ impl Session {
         g.ppi = self.log_ppi.map(f32::exp);
 
         // Motion, smoothed, with hysteresis on the speed itself.
-        let hand = g.report.finger_count > 0;
         self.speed = match (raw_speed, hand) {
             (Some(v), true) => Some(match self.speed {
                 Some(prev) => prev + a_motion * (v - prev),

@@ -287,8 +287,26 @@ fn capture_restarts_only_after_the_stretch_breaks() {
     assert_eq!(captures, 2);
 }
 
+/// Smooth random texture in -1..1 (bilinear between random values on the integer grid), so
+/// shifted copies match at one shift only (a periodic texture would alias).
+fn value_noise(x: f32, y: f32) -> f32 {
+    let hash = |i: i32, j: i32| -> f32 {
+        let mut h = (i as u32).wrapping_mul(0x8DA6_B343) ^ (j as u32).wrapping_mul(0xD816_3841);
+        h ^= h >> 13;
+        h = h.wrapping_mul(0x5BD1_E995);
+        h ^= h >> 15;
+        (h & 0xFFFF) as f32 / 32767.5 - 1.0
+    };
+    let (x0, y0) = (x.floor(), y.floor());
+    let (ax, ay) = (x - x0, y - y0);
+    let (i, j) = (x0 as i32, y0 as i32);
+    let top = hash(i, j) * (1.0 - ax) + hash(i + 1, j) * ax;
+    let bottom = hash(i, j + 1) * (1.0 - ax) + hash(i + 1, j + 1) * ax;
+    top * (1.0 - ay) + bottom * ay
+}
+
 /// A textured scene: four bright finger-like bars with rounded tips on a darker, gently
-/// graded background, with fine texture, sampled at `(x - dx, y - dy)` so shifts are exact.
+/// graded background, with random texture, sampled at `(x - dx, y - dy)` so shifts are exact.
 fn scene(w: u32, h: u32, dx: f32, dy: f32) -> Vec<u8> {
     let mut out = vec![0u8; (w * h) as usize];
     for y in 0..h {
@@ -309,7 +327,8 @@ fn scene(w: u32, h: u32, dx: f32, dy: f32) -> Vec<u8> {
                 let a = (inside / 2.0).clamp(-1.0, 1.0) * 0.5 + 0.5;
                 v += a * 90.0;
             }
-            v += 12.0 * (fx * 0.21).sin() * (fy * 0.17).cos() + 8.0 * (fx * 0.05 + fy * 0.09).sin();
+            v +=
+                14.0 * value_noise(fx / 11.0, fy / 11.0) + 10.0 * value_noise(fx / 37.0, fy / 37.0);
             out[(y * w + x) as usize] = v.clamp(0.0, 255.0) as u8;
         }
     }
@@ -328,10 +347,9 @@ fn low_and_mask(pixels: &[u8], w: u32, h: u32, low: &mut LowRes, mask: &mut Hand
 
 #[test]
 fn motion_estimator_measures_known_shifts() {
-    let (w, h) = (1280u32, 720u32);
     let mut low = LowRes::default();
     let mut mask = HandMask::default();
-    let mut worst: f32 = 0.0;
+    // Up to the 6 mm a shaking hand moves between frames at 500 ppi (118 px).
     let shifts = [
         (0.0, 0.0),
         (3.0, -2.0),
@@ -339,26 +357,107 @@ fn motion_estimator_measures_known_shifts() {
         (-23.0, 11.0),
         (40.0, -18.5),
         (-55.0, -30.0),
+        (90.0, 60.0),
+        (-118.0, 35.0),
     ];
-    for &(dx, dy) in &shifts {
-        let mut est = MotionEstimator::new();
+    for (w, h) in [(1280u32, 720u32), (1920, 1080)] {
+        let factor = segment::work_factor(w, h) as f32;
+        let mut worst: f32 = 0.0;
         let a = scene(w, h, 0.0, 0.0);
-        let b = scene(w, h, dx, dy);
-        low_and_mask(&a, w, h, &mut low, &mut mask);
-        assert!(mask.area > 100, "the scene has a hand");
-        assert_eq!(est.update(&low, &mask), None, "no previous frame");
-        low_and_mask(&b, w, h, &mut low, &mut mask);
-        let d = est.update(&low, &mask).unwrap();
-        let err = ((d[0] - dx).powi(2) + (d[1] - dy).powi(2)).sqrt();
-        worst = worst.max(err);
-        // Tolerance: 0.4 reduced-image pixels (factor 4 here: 1.6 frame pixels, 0.08 mm at
-        // 500 ppi, 2.4 mm/s at 30 fps against a 12 mm/s threshold).
-        assert!(err <= 1.6, "shift ({dx}, {dy}) measured {d:?}");
+        for &(dx, dy) in &shifts {
+            let mut est = MotionEstimator::new();
+            let mut b = scene(w, h, dx, dy);
+            if dx < -100.0 {
+                // The camera's exposure changes too: 12 levels brighter.
+                b.iter_mut().for_each(|v| *v = v.saturating_add(12));
+            }
+            low_and_mask(&a, w, h, &mut low, &mut mask);
+            assert!(mask.area > 100, "the scene has a hand");
+            assert_eq!(est.update(&low, &mask), None, "no previous frame");
+            low_and_mask(&b, w, h, &mut low, &mut mask);
+            let d = est.update(&low, &mask).unwrap();
+            let err = ((d[0] - dx).powi(2) + (d[1] - dy).powi(2)).sqrt();
+            worst = worst.max(err);
+            // Tolerance: 0.4 reduced-image pixels (factor 4 at 720p: 1.6 frame pixels, 0.08 mm
+            // at 500 ppi, 2.4 mm/s at 30 fps against a 12 mm/s threshold).
+            assert!(
+                err <= 0.4 * factor,
+                "{w}x{h}: shift ({dx}, {dy}) measured {d:?}"
+            );
+        }
+        eprintln!(
+            "motion {w}x{h}: worst error {worst:.2} px ({:.2} reduced px) over {} shifts",
+            worst / factor,
+            shifts.len()
+        );
     }
-    eprintln!(
-        "motion: worst error {worst:.2} px over {} shifts",
-        shifts.len()
-    );
+}
+
+#[test]
+fn motion_of_a_hand_over_a_still_skin_coloured_background() {
+    // A wooden floor or beige wall the mask takes for skin: the whole frame is "hand", the
+    // background (textured, 60% of the frame) stays still while the fingers move. The estimate
+    // must be the fingers' motion, not the background's zero.
+    let (w, h) = (1920u32, 1080u32);
+    let factor = segment::work_factor(w, h) as f32;
+    let frame = |dx: f32, dy: f32| -> Vec<u8> {
+        let fingers = scene(w, h, dx, dy);
+        let still = scene(w, h, 0.0, 0.0);
+        let mut out = vec![0u8; (w * h) as usize];
+        for y in 0..h {
+            for x in 0..w {
+                let i = (y * w + x) as usize;
+                let (fx, fy) = (x as f32, y as f32);
+                // Background: stripes and grain of a wooden floor, about the fingers' brightness.
+                let wood = 135.0
+                    + 18.0 * value_noise(fx / 90.0, fy / 9.0)
+                    + 8.0 * value_noise(fx / 7.0, fy / 7.0);
+                // Where the moved fingers are (bright in `fingers`), show them, 30 levels lighter.
+                let on_finger = fingers[i] as f32 - still[i] as f32 * 0.0 > 130.0;
+                let v = if on_finger {
+                    fingers[i] as f32 * 0.75 + 40.0
+                } else {
+                    wood
+                };
+                out[i] = v.clamp(0.0, 255.0) as u8;
+            }
+        }
+        out
+    };
+    let mut low = LowRes::default();
+    let mut mask = HandMask::default();
+    let a = frame(0.0, 0.0);
+    for &(dx, dy) in &[(12.0f32, -8.0f32), (30.0, 20.0), (-45.0, 10.0), (0.0, 0.0)] {
+        let mut est = MotionEstimator::new();
+        let b = frame(dx, dy);
+        for (i, img) in [&a, &b].into_iter().enumerate() {
+            let f = FrameView::new_gray(img, w, h, w as usize).unwrap();
+            f.downsample_into(segment::work_factor(w, h), &mut low);
+            mask.width = low.width;
+            mask.height = low.height;
+            mask.factor = low.factor;
+            mask.mask.clear();
+            mask.mask.resize(low.luma.len(), 1);
+            mask.area = low.luma.len() as u32;
+            let d = est.update(&low, &mask);
+            if i == 1 {
+                let d = d.unwrap();
+                let (got, want) = (d[0].hypot(d[1]), dx.hypot(dy));
+                eprintln!("fingers moved ({dx}, {dy}) over a still floor: measured {d:?}");
+                // hold_still needs the speed, within a factor of two of the truth (the fingers'
+                // outline mixes with the floor they uncover); still fingers read under one
+                // reduced pixel (6 frame pixels).
+                if want == 0.0 {
+                    assert!(got <= factor, "still, measured {d:?}");
+                } else {
+                    assert!(
+                        got >= 0.5 * want && got <= 1.5 * want,
+                        "moved ({dx}, {dy}), measured {d:?}"
+                    );
+                }
+            }
+        }
+    }
 }
 
 /// A `w` x `h` frame holding one finger pointing at `angle_deg` (clockwise from up), `width_px`
@@ -643,4 +742,414 @@ fn feed_allocates_nothing_once_warm() {
         allocations, 0,
         "allocations over 40 warm frames; shown {seen:?}"
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The whole pipeline on generated capture sequences (fingerqc::synth): evaluation seeds
+// (>= 1_000_000), 1280x720 at 15 fps so a sequence renders in seconds.
+
+mod generated {
+    use super::*;
+    use fingerqc::ridge::{RidgeAnalyzer, RidgeMeasure};
+    use fingerqc::synth::{self, Labels, SequenceSpec};
+
+    pub struct Run {
+        pub spec: SequenceSpec,
+        pub labels: Vec<Labels>,
+        pub t: Vec<f64>,
+        pub shown: Vec<Option<ReasonCode>>,
+        pub active: Vec<Vec<ReasonCode>>,
+        pub raw: Vec<Option<ReasonCode>>,
+        pub raw_all: Vec<Vec<ReasonCode>>,
+        pub captured: Vec<usize>,
+        pub capture: Option<fingerqc::Capture>,
+    }
+
+    pub fn run(seed: u64, width: u32, height: u32, fps: f32) -> Run {
+        let spec = SequenceSpec {
+            fps,
+            ..SequenceSpec::new(seed, width, height)
+        };
+        let mut session = Session::new(Config::default(), SessionConfig::default()).unwrap();
+        let mut r = Run {
+            spec: spec.clone(),
+            labels: Vec::new(),
+            t: Vec::new(),
+            shown: Vec::new(),
+            active: Vec::new(),
+            raw: Vec::new(),
+            raw_all: Vec::new(),
+            captured: Vec::new(),
+            capture: None,
+        };
+        for (i, (t, scene_spec)) in synth::sequence_specs(&spec).into_iter().enumerate() {
+            let scene = synth::render(&scene_spec);
+            let frame = FrameView::from_rgb_image(&scene.image).unwrap();
+            let g = session.feed(&frame, t).unwrap();
+            if std::env::var("FINGERQC_DEBUG_SEQUENCE").is_ok() {
+                eprintln!(
+                    "t {t:.3} n {} speed {:?} moving {} shown {:?} raw {:?} label motion {:.2}",
+                    g.report.finger_count,
+                    g.motion_mm_s,
+                    g.moving,
+                    g.primary,
+                    g.report.reasons.iter().map(|x| x.code).collect::<Vec<_>>(),
+                    scene.labels.motion_mm
+                );
+            }
+            r.shown.push(g.primary);
+            r.active.push(g.active.clone());
+            r.raw.push(g.report.primary().map(|x| x.code));
+            r.raw_all
+                .push(g.report.reasons.iter().map(|x| x.code).collect());
+            if g.captured {
+                r.captured.push(i);
+                if r.capture.is_none() {
+                    r.capture = session.take_capture();
+                }
+            }
+            r.t.push(t);
+            r.labels.push(scene.labels);
+        }
+        r
+    }
+
+    /// Ridge period of a crop (pixels), measured by the library's ridge stage over its central
+    /// part (the pad).
+    pub fn crop_period(c: &fingerqc::FingerCrop) -> Option<f32> {
+        let (w, h) = (c.image.width as usize, c.image.height as usize);
+        let (x0, x1, y0, y1) = (w / 5, w * 4 / 5, h / 6, h * 2 / 3);
+        let (cw, ch) = (x1 - x0, y1 - y0);
+        let mut roi = Vec::with_capacity(cw * ch);
+        for y in y0..y1 {
+            roi.extend_from_slice(&c.image.pixels[y * w + x0..y * w + x1]);
+        }
+        let mask = vec![1u8; cw * ch];
+        let mut out = RidgeMeasure::default();
+        RidgeAnalyzer::new().measure(&roi, &mask, cw, ch, &mut out);
+        out.period_px
+    }
+}
+
+#[test]
+fn session_smooths_the_analyzer_on_a_generated_sequence() {
+    // Whatever the analyzer's accuracy, the session must follow what it says, steadily: each
+    // reason's smoothed state agrees with the majority of the analyzer's last five frames, the
+    // shown instruction changes at most half as often as the analyzer's first reason, and
+    // hold_still (the session's own measurement) clears after the shake.
+    let seed = 1_000_000u64;
+    let r = generated::run(seed, 1920, 1080, 15.0);
+    let n = r.t.len();
+    let mut agree = 0;
+    let mut total = 0;
+    for code in ReasonCode::ALL {
+        if code == ReasonCode::HoldStill {
+            continue;
+        }
+        for i in 4..n {
+            let votes = (i - 4..=i)
+                .filter(|&j| r.raw_all[j].contains(&code))
+                .count();
+            if votes == 0 || votes == 5 {
+                // A clear majority over the whole window: the smoothed state must match.
+                total += 1;
+                agree += (r.active[i].contains(&code) == (votes == 5)) as usize;
+            }
+        }
+    }
+    eprintln!("seed {seed}: smoothed state matches a unanimous 5-frame window on {agree}/{total}");
+    // A unanimous window of 5 frames (0.33 s at 15 fps) outlasts the 0.1 s smoothing: allow
+    // only the frames right after the window turned unanimous (under 3%).
+    assert!(agree * 100 >= total * 97, "{agree}/{total}");
+    // hold_still is the session's own reason (the analyzer never says it): its entry and exit
+    // are not flicker, so the comparison with the analyzer's first reason leaves it out.
+    let mut shown_wo_hold = Vec::with_capacity(r.shown.len());
+    let mut last = None;
+    for &s in &r.shown {
+        if s != Some(ReasonCode::HoldStill) {
+            last = s;
+        }
+        shown_wo_hold.push(last);
+    }
+    let (shown_changes, raw_changes) = (changes(&shown_wo_hold), changes(&r.raw));
+    eprintln!("seed {seed}: shown changes {shown_changes}, analyzer's first reason {raw_changes}");
+    assert!(
+        shown_changes * 2 <= raw_changes.max(2),
+        "shown {:?}",
+        r.shown
+    );
+    // hold_still clears 0.5 s after the shake ends (whether it was seen is the next test's).
+    let shake_end = (r.spec.approach_s + r.spec.shake_s) as f64;
+    for i in (0..n).filter(|&i| r.t[i] >= shake_end + 0.5) {
+        assert!(
+            !r.active[i].contains(&ReasonCode::HoldStill),
+            "t {}",
+            r.t[i]
+        );
+    }
+}
+
+#[test]
+fn hold_still_covers_the_shake_of_generated_sequences() {
+    for seed in [1_000_000u64, 1_000_001] {
+        let r = generated::run(seed, 1920, 1080, 15.0);
+        let n = r.t.len();
+        let approach = r.spec.approach_s as f64;
+        let shake_end = approach + r.spec.shake_s as f64;
+        let shaking: Vec<usize> = (0..n)
+            .filter(|&i| r.t[i] >= approach + 0.2 && r.t[i] < shake_end)
+            .collect();
+        let held = shaking
+            .iter()
+            .filter(|&&i| r.active[i].contains(&ReasonCode::HoldStill))
+            .count();
+        eprintln!(
+            "seed {seed}: hold_still on {held}/{} shaking frames",
+            shaking.len()
+        );
+        assert!(held * 10 >= shaking.len() * 8, "seed {seed}");
+    }
+}
+
+#[test]
+fn guidance_follows_generated_sequences() {
+    for seed in [1_000_000u64, 1_000_001] {
+        let r = generated::run(seed, 1920, 1080, 15.0);
+        let n = r.t.len();
+        let approach = r.spec.approach_s as f64;
+        let shake_end = approach + r.spec.shake_s as f64;
+        // Far: too_far is active on most frames whose label ppi is under 330 (after the first
+        // 0.3 s of smoothing). It is the shown instruction unless a reason of higher priority
+        // (finger count, hand side) holds as well.
+        let far: Vec<usize> = (0..n)
+            .filter(|&i| r.t[i] >= 0.3 && r.labels[i].ppi > 0.0 && r.labels[i].ppi < 330.0)
+            .collect();
+        assert!(far.len() >= 3, "seed {seed}: the sequence starts far");
+        let far_shown = far
+            .iter()
+            .filter(|&&i| r.active[i].contains(&ReasonCode::TooFar))
+            .count();
+        assert!(
+            far_shown * 10 >= far.len() * 8,
+            "seed {seed}: too_far active on {far_shown}/{} far frames: {:?}",
+            far.len(),
+            &r.active[..far.len()]
+        );
+        for &i in &far {
+            if let Some(p) = r.shown[i] {
+                assert!(p <= ReasonCode::TooFar, "seed {seed}: {p} shown while far");
+            }
+        }
+        // Close enough: too_far leaves the active set 0.5 s after the label reaches 350 ppi and
+        // the shown instruction 0.8 s after (estimate error + smoothing + the 0.2 s hold).
+        let t350 = (0..n)
+            .find(|&i| r.labels[i].ppi >= 350.0)
+            .map(|i| r.t[i])
+            .expect("the sequence reaches 350 ppi");
+        for i in 0..n {
+            if r.t[i] >= t350 + 0.5 {
+                assert!(
+                    !r.active[i].contains(&ReasonCode::TooFar),
+                    "seed {seed} t {:.2}: too_far still active (label {:.0} ppi)",
+                    r.t[i],
+                    r.labels[i].ppi
+                );
+            }
+            if r.t[i] >= t350 + 0.8 {
+                assert_ne!(
+                    r.shown[i],
+                    Some(ReasonCode::TooFar),
+                    "seed {seed} t {}",
+                    r.t[i]
+                );
+            }
+        }
+        // Shaking: hold_still is active on at least 80% of the frames from 0.2 s into the shake
+        // to its end.
+        let shaking: Vec<usize> = (0..n)
+            .filter(|&i| r.t[i] >= approach + 0.2 && r.t[i] < shake_end)
+            .collect();
+        let held = shaking
+            .iter()
+            .filter(|&&i| r.active[i].contains(&ReasonCode::HoldStill))
+            .count();
+        assert!(
+            held * 10 >= shaking.len() * 8,
+            "seed {seed}: hold_still on {held}/{} shaking frames",
+            shaking.len()
+        );
+        // Still again: hold_still is gone 0.5 s after the shake ends.
+        for i in 0..n {
+            if r.t[i] >= shake_end + 0.5 {
+                assert!(
+                    !r.active[i].contains(&ReasonCode::HoldStill),
+                    "seed {seed} t {:.2}: hold_still after the hand stopped",
+                    r.t[i]
+                );
+            }
+        }
+        // Steadiness: the shown instruction changes far less often than the raw first reason.
+        // hold_still is the session's own reason (the analyzer never says it): its entry and exit
+        // are not flicker, so the comparison with the analyzer's first reason leaves it out.
+        let mut shown_wo_hold = Vec::with_capacity(r.shown.len());
+        let mut last = None;
+        for &s in &r.shown {
+            if s != Some(ReasonCode::HoldStill) {
+                last = s;
+            }
+            shown_wo_hold.push(last);
+        }
+        let (shown_changes, raw_changes) = (changes(&shown_wo_hold), changes(&r.raw));
+        eprintln!(
+            "seed {seed}: {n} frames, shown changes {shown_changes}, raw changes {raw_changes}, \
+             too_far {far_shown}/{}, hold_still {held}/{}",
+            far.len(),
+            shaking.len()
+        );
+        assert!(
+            shown_changes <= 6 && shown_changes * 2 <= raw_changes.max(2),
+            "seed {seed}: shown {:?}",
+            r.shown
+        );
+    }
+}
+
+#[test]
+#[ignore = "needs the analyzer to accept the settled frames of a generated sequence (geometry and \
+            focus at 500 ppi); run with --ignored"]
+fn capture_on_generated_sequences_is_sharp_and_500_ppi() {
+    for seed in [1_000_002u64, 1_000_003] {
+        let r = generated::run(seed, 1920, 1080, 15.0);
+        let settle = (r.spec.approach_s + r.spec.shake_s) as f64;
+        assert_eq!(
+            r.captured.len(),
+            1,
+            "seed {seed}: captures at {:?}",
+            r.captured
+        );
+        let c = r.captured[0];
+        let l = &r.labels[c];
+        assert!(r.t[c] > settle, "seed {seed}: captured while not settled");
+        assert!(l.blur_sigma_mm < 0.125 && l.motion_mm < 0.4);
+        let cap = r.capture.as_ref().unwrap();
+        let kept =
+            r.t.iter()
+                .position(|&t| (t - cap.timestamp_s).abs() < 1e-9)
+                .unwrap();
+        // The kept frame is the sharpest of the stretch up to the capture, within 0.02 mm.
+        let stretch_start = (0..=c)
+            .rev()
+            .find(|&i| r.shown[i].is_some())
+            .map_or(0, |i| i + 1);
+        let best = (stretch_start..=c)
+            .map(|i| r.labels[i].blur_sigma_mm)
+            .fold(f32::MAX, f32::min);
+        assert!(r.labels[kept].blur_sigma_mm <= best + 0.02);
+        // Crops at 500 ppi within 10%: their ridge period against the labelled one.
+        assert!(!cap.fingers.is_empty());
+        let want = 500.0 * r.labels[kept].ridge_period_mm / 25.4;
+        for f in &cap.fingers {
+            let p = generated::crop_period(f).expect("ridges resolved in the crop");
+            assert!(
+                (p / want - 1.0).abs() < 0.10,
+                "seed {seed}: period {p} vs {want}"
+            );
+        }
+    }
+}
+
+#[test]
+fn crops_of_generated_fingers_measure_500_ppi() {
+    // Generated scenes at many distances, with the generator's geometry and ppi; the library's
+    // crop at 500 ppi and the same region cut at the frame's own resolution; the library's ridge
+    // stage measuring both. The 500 ppi crop must show the ridges at 500/ppi times their size in
+    // the frame (median over fingers within 3%: bilinear resampling; each finger within 10%),
+    // and come out at 500 ppi against the labelled ridge period within 10% (median over
+    // fingers; the ridge stage's own bias on the frame-resolution crops is printed beside it).
+    let spec = CropSpec {
+        width_factor: 1.2,
+        length_factor: 1.5,
+    };
+    let (mut rel, mut abs, mut native) = (Vec::new(), Vec::new(), Vec::new());
+    let mut seed = 1_000_000u64;
+    while rel.len() < 16 && seed < 1_000_400 {
+        seed += 1;
+        let scene = fingerqc::synth::scene(seed, 1920, 1080);
+        let l = &scene.labels;
+        let clean = l.hand_present
+            && l.blur_sigma_mm < 0.06
+            && l.motion_mm < 0.1
+            && l.ridge_contrast > 0.8
+            && l.glare_fraction < 0.001
+            && l.noise_sigma < 4.0
+            && (l.ppi - 500.0).abs() > 40.0
+            && (300.0..=900.0).contains(&l.ppi);
+        if !clean {
+            continue;
+        }
+        let luma: Vec<u8> = scene
+            .image
+            .pixels()
+            .map(|p| fingerqc::frame::luma601(p[0], p[1], p[2]))
+            .collect();
+        let (w, h) = (scene.image.width(), scene.image.height());
+        let want = 500.0 * l.ridge_period_mm / 25.4;
+        for f in l
+            .fingers
+            .iter()
+            .filter(|f| f.inside_fraction > 0.99 && f.counted)
+        {
+            let fr = FingerReport {
+                tip: f.tip,
+                angle_deg: f.direction[0].atan2(-f.direction[1]).to_degrees(),
+                width_px: f.width_px,
+                bbox: f.print_box,
+                ..FingerReport::default()
+            };
+            let Some(crop) = crop_finger(&luma, w, h, &fr, l.ppi, 500.0, spec) else {
+                panic!("seed {seed}: no crop");
+            };
+            // The same region at the frame's own resolution (scale 1): only the resampling differs.
+            let Some(same) = crop_finger(&luma, w, h, &fr, l.ppi, l.ppi, spec) else {
+                panic!("seed {seed}: no native crop");
+            };
+            let (Some(p), Some(pn)) =
+                (generated::crop_period(&crop), generated::crop_period(&same))
+            else {
+                continue;
+            };
+            let r = p * crop.scale / pn - 1.0;
+            eprintln!(
+                "seed {seed} {:?} {:.0} ppi: crop {p:.2} px (want {want:.2}), frame {pn:.2} px \
+                 (label {:.2}); crop/frame scale error {r:+.3}",
+                f.name, l.ppi, l.ridge_period_px
+            );
+            // Per finger, the ridge stage reads the same region a few percent differently at two
+            // resolutions (its blocks cover different areas of a pad whose period varies): 10%.
+            assert!(
+                r.abs() < 0.10,
+                "seed {seed} {:?}: crop/frame {r:+.3}",
+                f.name
+            );
+            rel.push(r);
+            abs.push(p / want - 1.0);
+            native.push(pn / l.ridge_period_px - 1.0);
+        }
+    }
+    assert!(rel.len() >= 12, "fingers measured: {}", rel.len());
+    let med = |v: &mut Vec<f32>| {
+        v.sort_by(f32::total_cmp);
+        v[v.len() / 2]
+    };
+    let (a, n, m) = (med(&mut abs), med(&mut native), med(&mut rel));
+    eprintln!(
+        "{} fingers: crop vs 500 ppi median {a:+.3} (range {:+.3}..{:+.3}); ridge stage on the \
+         frames themselves median {n:+.3}",
+        abs.len(),
+        abs[0],
+        abs[abs.len() - 1]
+    );
+    eprintln!("crop/frame scale error: median {m:+.3}");
+    assert!(m.abs() < 0.03, "median crop/frame scale error {m:+.3}");
+    assert!(a.abs() < 0.10, "median crop period error {a:+.3}");
 }

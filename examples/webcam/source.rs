@@ -21,8 +21,10 @@ pub enum Source {
         files: Vec<(PathBuf, f64, Option<serde_json::Value>)>,
         next: usize,
     },
-    #[allow(dead_code)] // built once the generator is merged
-    Synth { specs: Vec<(f64, ())>, next: usize },
+    Synth {
+        specs: Vec<(f64, fingerqc::synth::SceneSpec)>,
+        next: usize,
+    },
 }
 
 /// Lists the cameras the native backend sees.
@@ -78,7 +80,8 @@ fn file_of(v: &serde_json::Value) -> Option<String> {
 
 /// A folder of PNG/JPEG frames in name order, paced at `fps` unless `labels.jsonl` beside them
 /// gives timestamps (keys `t`/`timestamp_s`) and the file each line describes (`file`/`image`);
-/// without a file key, line i describes the i-th image. A single image file plays once.
+/// without a file key, line i describes the i-th image; a line's `labels` object, when there is
+/// one, is the frame's truth, else the whole line. A single image file plays once.
 pub fn open_folder(path: &Path, fps: f64) -> Result<Source, String> {
     let mut files: Vec<PathBuf> = if path.is_file() {
         vec![path.to_path_buf()]
@@ -119,6 +122,11 @@ pub fn open_folder(path: &Path, fps: f64) -> Result<Source, String> {
                 labels.get(i).cloned()
             };
             let t = label.as_ref().and_then(time_of).unwrap_or(i as f64 / fps);
+            // Lines written by --write-sequence nest the generator's labels under "labels".
+            let label = label.map(|v| match v.get("labels") {
+                Some(inner) if inner.is_object() => inner.clone(),
+                _ => v,
+            });
             (f, t, label)
         })
         .collect();
@@ -129,10 +137,15 @@ pub fn open_folder(path: &Path, fps: f64) -> Result<Source, String> {
 }
 
 /// A generated capture sequence (approach, shake, hold still and focus), rendered frame by frame.
-pub fn open_synth(seed: u64, width: u32, height: u32) -> Result<Source, String> {
-    // The generator lands with the synth work; until then say so instead of playing nothing.
-    let _ = (seed, width, height);
-    Err("--synth-sequence needs fingerqc::synth::sequence (not merged yet)".into())
+pub fn open_synth(seed: u64, width: u32, height: u32, fps: f32) -> Result<Source, String> {
+    let spec = fingerqc::synth::SequenceSpec {
+        fps,
+        ..fingerqc::synth::SequenceSpec::new(seed, width, height)
+    };
+    Ok(Source::Synth {
+        specs: fingerqc::synth::sequence_specs(&spec),
+        next: 0,
+    })
 }
 
 impl Source {
@@ -183,8 +196,17 @@ impl Source {
                 )
             }
             Source::Synth { specs, next } => {
-                let _ = specs.get(*next)?;
-                None
+                let (t, spec) = specs.get(*next)?;
+                *next += 1;
+                let scene = fingerqc::synth::render(spec);
+                let (width, height) = scene.image.dimensions();
+                Some(Ok(Frame {
+                    t: *t,
+                    width,
+                    height,
+                    rgb: scene.image.into_raw(),
+                    label: serde_json::to_value(&scene.labels).ok(),
+                }))
             }
         }
     }

@@ -249,3 +249,46 @@ pub unsafe extern "C" fn fingerqc_analyze_into(
         result
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_analyzer_that_panicked_refuses_further_frames() {
+        let pixels = vec![0u8; 64 * 48];
+        let frame = fingerqc_frame {
+            width: 64,
+            height: 48,
+            format: PixelFormat::Gray8 as u32,
+            planes: [pixels.as_ptr(), ptr::null(), ptr::null()],
+            strides: [64, 0, 0],
+            lengths: [pixels.len(), 0, 0],
+        };
+        let mut analyzer = ptr::null_mut();
+        let mut report = ptr::null_mut();
+        unsafe {
+            assert_eq!(
+                fingerqc_analyzer_new(ptr::null(), &mut analyzer),
+                fingerqc_status::Ok
+            );
+            assert_eq!(
+                fingerqc_analyze(analyzer, &frame, &mut report),
+                fingerqc_status::Ok
+            );
+            super::super::fingerqc_report_free(report);
+            // What a panic inside `analyze_into` leaves behind.
+            (*analyzer).poisoned = true;
+            assert_eq!(
+                fingerqc_analyze(analyzer, &frame, &mut report),
+                fingerqc_status::Panic
+            );
+            assert!(report.is_null());
+            let mut buf = [0 as c_char; 256];
+            super::super::fingerqc_last_error(buf.as_mut_ptr(), buf.len());
+            let msg = CStr::from_ptr(buf.as_ptr()).to_str().unwrap();
+            assert!(msg.contains("free it and create a new one"), "{msg}");
+            fingerqc_analyzer_free(analyzer);
+        }
+    }
+}

@@ -108,6 +108,18 @@ impl fingerqc_status {
     ];
 }
 
+// The header promises that analyzers and sessions may move between threads and that reports
+// and captures may be read from several threads at once; fail the build if that stops being true.
+const _: () = {
+    const fn send<T: Send>() {}
+    const fn sync<T: Sync>() {}
+    send::<fingerqc_analyzer>();
+    send::<fingerqc_session>();
+    send::<fingerqc_report>();
+    sync::<fingerqc_report>();
+    send::<fingerqc_capture>();
+};
+
 thread_local! {
     /// The message of this thread's last failing call. The String keeps its capacity, so
     /// repeated errors do not allocate once it has grown.

@@ -55,11 +55,8 @@ fn mix(a: [f32; 3], b: [f32; 3], t: f32) -> [f32; 3] {
 pub(crate) fn render(spec: &BackgroundSpec, width: u32, height: u32, out: &mut Planes) {
     let (w, h) = (width as usize, height as usize);
     // Blurred backgrounds are drawn coarser: the blur hides the difference.
-    let f = if spec.blur_px < 1.0 {
-        1
-    } else {
-        ((spec.blur_px / 1.4).floor() as usize).clamp(2, 8)
-    };
+    // Drawn at half resolution or coarser: the upsampling adds about half a pixel of blur.
+    let f = (spec.blur_px.floor() as usize).clamp(2, 8);
     let lw = w.div_ceil(f) + 1;
     let lh = h.div_ceil(f) + 1;
     let mut low = Planes::new(lw, lh);
@@ -121,15 +118,16 @@ pub(crate) fn render(spec: &BackgroundSpec, width: u32, height: u32, out: &mut P
             let y = (ly * f) as f32;
             let n1 = low_noise.at(x, y);
             let n2 = mid_noise.at(x, y);
-            let mut col = match spec.kind {
+            let col = match spec.kind {
                 BackgroundKind::Uniform => {
-                    let t = 0.06 * n1 + 0.02 * n2;
-                    c[0].map(|v| v * (1.0 + t))
+                    let t = 1.0 + 0.06 * n1 + 0.02 * n2;
+                    [c[0][0] * t, c[0][1] * t, c[0][2] * t]
                 }
                 BackgroundKind::Gradient => {
                     let t = ((x - w as f32 * 0.5) * gc + (y - h as f32 * 0.5) * gs) / diag + 0.5;
                     let col = mix(c[0], c[1], t.clamp(0.0, 1.0));
-                    col.map(|v| v * (1.0 + 0.04 * n1))
+                    let g = 1.0 + 0.04 * n1;
+                    [col[0] * g, col[1] * g, col[2] * g]
                 }
                 BackgroundKind::Wood => wood(x, y, wc, ws, plank, grain, &c, n1, n2, &fine_noise),
                 BackgroundKind::Fabric => {
@@ -139,13 +137,16 @@ pub(crate) fn render(spec: &BackgroundSpec, width: u32, height: u32, out: &mut P
                     let wv = (u * p).sin() * (v * p).sin();
                     let fold = 0.18 * n1 + 0.08 * n2;
                     let t = 0.5 + 0.5 * wv;
-                    mix(c[0], c[1], 0.35 * t).map(|q| q * (1.0 + fold + 0.05 * fine_noise.at(x, y)))
+                    let col = mix(c[0], c[1], 0.35 * t);
+                    let g = 1.0 + fold + 0.05 * fine_noise.at(x, y);
+                    [col[0] * g, col[1] * g, col[2] * g]
                 }
                 BackgroundKind::Cluttered
                 | BackgroundKind::DarkRoom
                 | BackgroundKind::BrightRoom => {
                     let base = if y < horizon {
-                        c[0].map(|v| v * (1.0 + 0.08 * n1))
+                        let g = 1.0 + 0.08 * n1;
+                        [c[0][0] * g, c[0][1] * g, c[0][2] * g]
                     } else {
                         wood(
                             x,
@@ -163,13 +164,10 @@ pub(crate) fn render(spec: &BackgroundSpec, width: u32, height: u32, out: &mut P
                     draw_shapes(&shapes, x, y, base, n2)
                 }
             };
-            for v in col.iter_mut() {
-                *v *= lvl;
-            }
             let i = ly * lw + lx;
-            low.c[0][i] = col[0];
-            low.c[1][i] = col[1];
-            low.c[2][i] = col[2];
+            low.c[0][i] = col[0] * lvl;
+            low.c[1][i] = col[1] * lvl;
+            low.c[2][i] = col[2] * lvl;
         }
     }
     let sigma_low = (spec.blur_px * spec.blur_px - (0.5 * f as f32).powi(2))
@@ -211,7 +209,9 @@ fn wood(
         1.0
     };
     let m = (0.5 + 0.3 * g + 0.2 * fg).clamp(0.0, 1.0);
-    mix(c[1], c[2], m).map(|v| v * (1.0 + tint + 0.06 * n1) * seam)
+    let col = mix(c[1], c[2], m);
+    let g = (1.0 + tint + 0.06 * n1) * seam;
+    [col[0] * g, col[1] * g, col[2] * g]
 }
 
 fn make_shapes(rng: &mut Rng, kind: BackgroundKind, w: f32, h: f32) -> Vec<Shape> {
@@ -272,12 +272,16 @@ fn draw_shapes(shapes: &[Shape], x: f32, y: f32, mut col: [f32; 3], n2: f32) -> 
         };
         if inside {
             let g = 1.0 + s.shade * v + 0.05 * n2;
-            col = s.color.map(|c| c * g);
+            col = [s.color[0] * g, s.color[1] * g, s.color[2] * g];
             if s.kind == 3 {
                 let kx = ((u + 1.0) * 12.0).fract();
                 let ky = ((v + 1.0) * 4.0).fract();
                 if kx > 0.12 && ky > 0.15 {
-                    col = col.map(|c| c * 0.55 + 12.0);
+                    col = [
+                        col[0] * 0.55 + 12.0,
+                        col[1] * 0.55 + 12.0,
+                        col[2] * 0.55 + 12.0,
+                    ];
                 }
             }
         }
@@ -310,12 +314,6 @@ fn upsample(low: &Planes, f: usize, w: usize, h: usize, out: &mut Planes) {
     for ch in 0..3 {
         let src = &low.c[ch];
         let dst = &mut out.c[ch];
-        if f == 1 {
-            for y in 0..h {
-                dst[y * w..(y + 1) * w].copy_from_slice(&src[y * lw..y * lw + w]);
-            }
-            continue;
-        }
         let mut have = usize::MAX;
         for y in 0..h {
             let fy = y as f32 * inv;

@@ -9,7 +9,7 @@ use crate::report::FingerName;
 
 /// How far the digits reach below their base into the palm (mm), so tilted fingers leave no
 /// gap at their base corners; the palm colour takes over there.
-pub(crate) const BASE_OVERLAP_MM: f32 = 4.0;
+pub(crate) const BASE_OVERLAP_MM: f32 = 8.0;
 /// Share of a digit's length (from the tip) that is its print area, as in
 /// `FramingConfig::print_fraction_of_finger`.
 pub const PRINT_FRACTION: f32 = 0.2;
@@ -36,15 +36,45 @@ pub(crate) struct Digit {
     pub pattern: RidgePattern,
     /// sin and cos of the pattern angle, hoisted out of the pixel loop.
     pub pattern_sc: (f32, f32),
+    /// Hoisted constants of `hw`: [c0, 1/c0, u at the distal crease, u at the proximal one,
+    /// 1/(c0 - ud), 1/(ud - up), 1/up].
+    pub hw_k: [f32; 7],
 }
 
 impl Digit {
     /// Half width at distance `u` from the base.
     #[inline]
     pub(crate) fn hw(&self, u: f32) -> f32 {
-        // Tapers from the base to the start of the tip cap, where it meets the cap's radius.
-        let t = (u / (self.len - self.cap).max(1.0)).clamp(0.0, 1.0);
-        self.hw_base + (self.hw_tip - self.hw_base) * t
+        // Tapers from the base to the start of the tip cap, where it meets the cap's radius,
+        // with the fleshy pads between the flexion creases bulging a little.
+        let [_, inv_c0, ud, up, i1, i2, i3] = self.hw_k;
+        let t = (u * inv_c0).clamp(0.0, 1.0);
+        let taper = self.hw_base + (self.hw_tip - self.hw_base) * t;
+        let (a, inv, amp) = if u > ud {
+            (ud, i1, 0.025)
+        } else if u > up {
+            (up, i2, 0.03)
+        } else {
+            (0.0, i3, 0.02)
+        };
+        let q = ((u - a) * inv).clamp(0.0, 1.0);
+        taper * (1.0 + amp * 4.0 * q * (1.0 - q))
+    }
+
+    /// Fills the hoisted constants; call after any change of the shape fields.
+    pub(crate) fn prepare(&mut self) {
+        let c0 = (self.len - self.cap).max(1.0);
+        let ud = self.len - self.dip;
+        let up = self.len - self.pip;
+        self.hw_k = [
+            c0,
+            1.0 / c0,
+            ud,
+            up,
+            1.0 / (c0 - ud).max(0.5),
+            1.0 / (ud - up).max(0.5),
+            1.0 / up.max(0.5),
+        ];
     }
 
     /// (u along the axis from the base, v across toward +perp, normalised radius: < 1 inside).
@@ -104,8 +134,8 @@ impl Digit {
 /// the forearm.
 #[derive(Clone, Debug)]
 pub(crate) struct Palm {
-    /// Finger base points (x, top-edge y) from index to little, for the top edge.
-    pub tops: [[f32; 2]; 4],
+    /// Knots of the top edge (x, y): index outer edge, the four finger bases, little outer edge.
+    pub tops: [[f32; 2]; 6],
     pub xl_top: f32,
     pub xr_top: f32,
     pub xc: f32,
@@ -122,11 +152,11 @@ impl Palm {
         if x <= t[0][0] {
             // The thumb-side shoulder falls away toward the thenar.
             t[0][1] - (t[0][0] - x) * 0.7
-        } else if x >= t[3][0] {
-            t[3][1] - (x - t[3][0]) * 1.1
+        } else if x >= t[5][0] {
+            t[5][1] - (x - t[5][0]) * 1.1
         } else {
             let mut i = 0;
-            while i < 2 && x > t[i + 1][0] {
+            while i < 4 && x > t[i + 1][0] {
                 i += 1;
             }
             let f = (x - t[i][0]) / (t[i + 1][0] - t[i][0]).max(1e-3);
@@ -152,8 +182,9 @@ impl Palm {
     }
 }
 
+#[inline]
 pub(crate) fn smoothstep(e0: f32, e1: f32, x: f32) -> f32 {
-    let t = ((x - e0) / (e1 - e0)).clamp(0.0, 1.0);
+    let t = ((x - e0) * (1.0 / (e1 - e0))).clamp(0.0, 1.0);
     t * t * (3.0 - 2.0 * t)
 }
 
@@ -272,11 +303,12 @@ impl HandModel {
                     len: f.length_mm,
                     hw_base: hwb[i],
                     hw_tip,
-                    cap: hw_tip * 1.15,
+                    cap: hw_tip * 1.35,
                     dip: f.length_mm * 0.33,
                     pip: f.length_mm * 0.33 + f.length_mm * 0.36,
                     pattern: f.pattern.clone(),
                     pattern_sc: f.pattern.angle_deg.to_radians().sin_cos(),
+                    hw_k: [0.0; 7],
                 });
             } else {
                 // Folded down over the palm: the knuckle pokes just above the base line and the
@@ -297,6 +329,7 @@ impl HandModel {
                     pip: len * 0.7,
                     pattern: f.pattern.clone(),
                     pattern_sc: f.pattern.angle_deg.to_radians().sin_cos(),
+                    hw_k: [0.0; 7],
                 });
             }
         }
@@ -304,19 +337,24 @@ impl HandModel {
         let xr_top = xs[3] + hwb[3] + 0.5;
         let xc = 0.5 * (xl_top + xr_top) - 2.0 * s;
         let web = 2.5 * s;
+        let by: Vec<f32> = (0..4)
+            .map(|i| base_y[i] + h.finger_base_jitter_mm[i])
+            .collect();
         let tops = [
-            [xs[0], base_y[0] + web],
-            [xs[1], base_y[1] + web],
-            [xs[2], base_y[2] + web],
-            [xs[3], base_y[3] + web],
+            [xl_top, by[0] + web - 2.0 * s],
+            [xs[0], by[0] + web],
+            [xs[1], by[1] + web],
+            [xs[2], by[2] + web],
+            [xs[3], by[3] + web],
+            [xr_top, by[3] + web - 2.0 * s],
         ];
         // Thumb.
         let t = &h.thumb;
         let a = t.angle_deg.to_radians();
         let thumb = match t.pose {
             ThumbPose::Folded => {
-                // Lies across the lower palm, from the thenar toward the ring finger's base.
-                let base = [xl_top + 4.0 * s, -68.0 * s];
+                // Lies across the palm from the thenar, its tip below the ring finger's base.
+                let base = [xl_top + 2.0 * s, -60.0 * s];
                 Digit {
                     name: FingerName::Thumb,
                     extended: false,
@@ -332,6 +370,7 @@ impl HandModel {
                     pip: t.length_mm,
                     pattern: t.pattern.clone(),
                     pattern_sc: t.pattern.angle_deg.to_radians().sin_cos(),
+                    hw_k: [0.0; 7],
                 }
             }
             ThumbPose::Extended => {
@@ -351,10 +390,14 @@ impl HandModel {
                     pip: t.length_mm,
                     pattern: t.pattern.clone(),
                     pattern_sc: t.pattern.angle_deg.to_radians().sin_cos(),
+                    hw_k: [0.0; 7],
                 }
             }
         };
         digits.push(thumb);
+        for d in digits.iter_mut() {
+            d.prepare();
+        }
         let creases = palm_creases(s, xl_top, xr_top, &h.palm_line_jitter);
         let apparent = apparent_side(h.side, h.mirrored);
         HandModel {

@@ -345,7 +345,12 @@ pub(crate) fn measure(
         reasons: Vec::new(),
         near_threshold: Vec::new(),
     };
-    let (r, nr) = truth_reasons(&labels, &Config::default());
+    // An analyzer of this camera is told whether its frames are mirrored.
+    let config = Config {
+        mirrored: labels.mirrored,
+        ..Config::default()
+    };
+    let (r, nr) = truth_reasons(&labels, &config);
     labels.reasons = r;
     labels.near_threshold = nr;
     labels

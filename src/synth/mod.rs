@@ -161,6 +161,9 @@ pub struct HandSpec {
     pub ridge_period_mm: f32,
     /// Offsets of the palm creases, mm.
     pub palm_line_jitter: [f32; 6],
+    /// Width of the nail rim showing beyond the fingertips, mm (0 = short nails).
+    #[serde(default)]
+    pub nail_rim_mm: f32,
 }
 
 /// Kinds of background.
@@ -368,9 +371,10 @@ pub struct Labels {
     pub background: BackgroundKind,
     /// What the generator aimed for.
     pub intent: Vec<ReasonCode>,
-    /// Reasons that hold under the default config ([`truth_reasons`]).
+    /// Reasons that hold ([`truth_reasons`]) under the default config with `mirrored` set to
+    /// this frame's flag, as an analyzer of this camera is configured.
     pub reasons: Vec<ReasonCode>,
-    /// Reasons whose value is near its threshold under the default config: exclude from scoring.
+    /// Reasons whose value is near its threshold under that config: exclude from scoring.
     pub near_threshold: Vec<ReasonCode>,
 }
 

@@ -39,6 +39,8 @@ fn asin_approx(s: f32) -> f32 {
 struct Fields {
     tint: Lattice<2>,
     pad: Lattice<4>,
+    /// Pore-scale texture on the pads (cell 0.09 mm): irregular ridge edges, pores.
+    micro: Lattice<1>,
 }
 
 pub(crate) fn render(spec: &SceneSpec) -> Scene {
@@ -89,7 +91,7 @@ pub(crate) fn render(spec: &SceneSpec) -> Scene {
     let tone = Tone::new(spec.camera.gamma);
     let mut samples = Vec::with_capacity(20_000);
     let finger_px = mask.iter().filter(|m| **m & M_DIGIT != 0).count();
-    let stride = ((if finger_px > 0 { finger_px } else { w * h }) / 16_000).max(1);
+    let stride = ((if finger_px > 0 { finger_px } else { w * h }) / 8_000).max(1);
     let mut seen = 0usize;
     for (i, m) in mask.iter().enumerate() {
         if finger_px == 0 || *m & M_DIGIT != 0 {
@@ -188,21 +190,59 @@ fn draw_hand(spec: &SceneSpec, hs: &HandSpec, m: &HandModel, planes: &mut Planes
     }
     let seed = spec.seed;
     let fields = {
-        let color = ValueNoise::new(seed, 11, hx0, hy0, hx1, hy1, 7.0);
-        let mottle = ValueNoise::new(seed, 12, hx0, hy0, hx1, hy1, 0.9);
+        // The lattices' own nodes carry the finest field (mottle, ridge breaks); the coarser
+        // fields are sampled at the nodes. The tint lattice covers only what the frame shows.
+        let mut vb = [
+            f32::INFINITY,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            f32::NEG_INFINITY,
+        ];
+        for q in [
+            [0.0, 0.0],
+            [w as f32, 0.0],
+            [0.0, h as f32],
+            [w as f32, h as f32],
+        ] {
+            let p = xf.to_hand(q);
+            vb = [
+                vb[0].min(p[0]),
+                vb[1].min(p[1]),
+                vb[2].max(p[0]),
+                vb[3].max(p[1]),
+            ];
+        }
+        let (tx0, tx1) = (vb[0].max(hx0) - 1.0, vb[2].min(hx1) + 1.0);
+        let (ty0, ty1) = (vb[1].max(-130.0 * s).max(hy0) - 1.0, vb[3].min(hy1) + 1.0);
+        let color = ValueNoise::new(
+            seed,
+            11,
+            tx0,
+            ty0,
+            tx1.max(tx0 + 1.0),
+            ty1.max(ty0 + 1.0),
+            7.0,
+        );
         let jitter = ValueNoise::new(seed, 13, -15.0, -5.0, 15.0, 80.0, 3.5);
         let patches = ValueNoise::new(seed, 14, -15.0, -5.0, 15.0, 80.0, 2.2);
-        let breaks = ValueNoise::new(seed, 15, -15.0, -5.0, 15.0, 80.0, 0.55);
         let dirt = ValueNoise::new(seed, 16, -15.0, -5.0, 15.0, 80.0, 1.1);
-        // Fine mottling only matters where the skin is seen closely: above the wrist.
+        let mut r1 = super::rng::Rng::new(seed, 12);
+        let mut r2 = super::rng::Rng::new(seed, 15);
+        let mut r3 = super::rng::Rng::new(seed, 17);
         Fields {
-            tint: Lattice::build(hx0, (-130.0 * s).max(hy0), hx1, hy1, 0.45, |x, y| {
-                [color.at(x, y), mottle.at(x, y)]
-            }),
-            pad: Lattice::build(-15.0, -5.0, 15.0, 80.0, 0.275, |a, b| {
+            micro: Lattice::build(-14.0, -1.0, 14.0, 45.0, 0.09, |_, _| [2.0 * r3.f32() - 1.0]),
+            tint: Lattice::build(
+                tx0,
+                ty0,
+                tx1.max(tx0 + 1.0),
+                ty1.max(ty0 + 1.0),
+                0.9,
+                |x, y| [color.at(x, y), 2.0 * r1.f32() - 1.0],
+            ),
+            pad: Lattice::build(-15.0, -5.0, 15.0, 80.0, 0.55, |a, b| {
                 [
                     jitter.at(a, b),
-                    breaks.at(a, b),
+                    2.0 * r2.f32() - 1.0,
                     patches.at(a, b),
                     dirt.at(a, b),
                 ]
@@ -351,7 +391,7 @@ fn draw_hand(spec: &SceneSpec, hs: &HandSpec, m: &HandModel, planes: &mut Planes
                 alpha_d = (aa + edge_mm * k).clamp(0.0, 1.0);
             }
             // Palm (and forearm): not needed deep inside a digit, away from its base.
-            let deep = alpha_d >= 1.0 && (bu > 3.5 || !digits[best].extended || digits[best].thumb);
+            let deep = alpha_d >= 1.0 && (bu > 3.5 || digits[best].curled);
             let (top, xl, xr, alpha_p) = if deep {
                 (0.0, 0.0, 1.0, 0.0)
             } else {
@@ -364,10 +404,12 @@ fn draw_hand(spec: &SceneSpec, hs: &HandSpec, m: &HandModel, planes: &mut Planes
                 continue;
             }
             let [cn, mottle] = fields.tint.at(hx, hy);
-            let tint = 1.0 + 0.05 * cn + 0.025 * mottle;
+            let tint = 1.0 + 0.04 * cn + 0.015 * mottle;
+            // Blood under the skin: redness varies slowly across the hand.
+            let hue = [1.0 + 0.02 * cn, 1.0 - 0.015 * cn, 1.0 - 0.03 * cn];
             // Contact shadow from the neighbouring digit.
-            let ao = if second_gap.is_finite() {
-                1.0 - 0.38 * (-(second_gap.max(0.0)) / 0.7).exp()
+            let ao = if second_gap < 5.0 {
+                1.0 - 0.38 * (-(second_gap.max(0.0)) * (1.0 / 0.7)).exp()
             } else {
                 1.0
             };
@@ -385,25 +427,35 @@ fn draw_hand(spec: &SceneSpec, hs: &HandSpec, m: &HandModel, planes: &mut Planes
                 for (c, b) in palm.creases.iter().zip(&crease_boxes) {
                     if hx >= b[0] && hx <= b[2] && hy >= b[1] && hy <= b[3] {
                         let d = polyline_dist(c, hx, hy);
-                        crease *= line(d, 0.3, 0.25);
+                        // A soft fold: a faint dark core and a wider shadow.
+                        crease *= line(d, 0.1, 0.1) * line(d, 0.06, 1.2);
                     }
                 }
                 // Wrist creases.
                 let dw = hy - wrist_y;
-                crease *= line(dw, 0.18, 0.3) * line(dw + 4.0 * s, 0.12, 0.3);
-                // Shadow of the digits near them (webs, under a folded thumb).
+                crease *= line(dw, 0.14, 0.3) * line(dw + 4.0 * s, 0.1, 0.3);
+                // Shadow of the digits near them: the webs between finger bases, under a
+                // folded thumb; not below the finger bases, where the finger merges in.
                 let near = if bnr.is_finite() && alpha_d < 1.0 {
                     let gap = ((bnr - 1.0) * edge_hw(&digits[best], bu)).max(0.0);
-                    1.0 - 0.3 * (-gap / 1.2).exp()
+                    let above = if digits[best].extended && !digits[best].thumb {
+                        smoothstep(-3.0, 1.0, bu)
+                    } else {
+                        1.0
+                    };
+                    1.0 - 0.3 * above * (-gap / 1.2).exp()
                 } else {
                     1.0
                 };
-                let g = sh * crease * near * tint * (1.0 + 0.04 * mottle);
-                let redder = 1.0 - 0.06 * (1.0 - crease) * 4.0;
+                // Faint papillary ridges on the palm, running roughly across it.
+                let ph = (hy + 0.15 * hx + 1.5 * cn) * inv_p * 0.9;
+                let pr = 1.0 + 0.4 * depth * contrast * cos_turns(ph);
+                let g = sh * crease * near * tint * pr;
+                let redder = 1.0 - 0.2 * (1.0 - crease);
                 palm_col = [
-                    alb[0] * g * 1.02 + 255.0 * skin.sheen * sp,
-                    alb[1] * g * redder + 255.0 * skin.sheen * sp,
-                    alb[2] * g * redder + 255.0 * skin.sheen * sp,
+                    alb[0] * g * hue[0] + 255.0 * skin.sheen * sp,
+                    alb[1] * g * redder * hue[1] + 255.0 * skin.sheen * sp,
+                    alb[2] * g * redder * hue[2] + 255.0 * skin.sheen * sp,
                 ];
             }
 
@@ -450,24 +502,34 @@ fn draw_hand(spec: &SceneSpec, hs: &HandSpec, m: &HandModel, planes: &mut Planes
                 // joint, and the palmar digital crease at the base.
                 let bend = 0.8 * dv * dv;
                 let mut crease = 1.0;
-                if !d.curled {
-                    let c1 = b - d.dip - bend;
-                    let c2 = c1 - 0.9;
-                    let c3 = b - d.pip - bend;
-                    let c4 = c3 - 1.3;
-                    let c5 = bu - 1.5 + bend;
-                    crease = line(c1, 0.26, 0.12)
-                        * line(c2, 0.14, 0.08)
-                        * line(c3, 0.22, 0.12)
-                        * line(c4, 0.18, 0.1)
-                        * line(c5, 0.25, 0.2);
+                let (c1, c3, c5) = (b - d.dip - bend, b - d.pip - bend, bu - 1.5 + bend);
+                let near_crease = c1 > -3.0 && c1 < 3.0 || c3 > -5.0 && c3 < 3.0 || c5 < 4.0;
+                if !d.curled && near_crease {
+                    // Each crease: fine dark lines in a broader soft fold, with the skin just
+                    // above it catching a little more light.
+                    crease = line(c1, 0.17, 0.05)
+                        * line(c1 - 0.7, 0.1, 0.04)
+                        * line(c1 - 0.3, 0.08, 0.9)
+                        * line(c1 + 1.3, -0.03, 0.4)
+                        * line(c3, 0.14, 0.05)
+                        * line(c3 - 0.8, 0.12, 0.05)
+                        * line(c3 - 1.7, 0.09, 0.05)
+                        * line(c3 - 0.9, 0.08, 1.4)
+                        * line(c5, 0.16, 0.08)
+                        * line(c5 + 0.9, 0.08, 0.6);
                 }
                 // Ridges.
                 let mut ridge = 1.0;
                 let mut dirt = 1.0;
                 if dc.ridged && bu > -1.0 {
                     let a = hw * asin_approx(dv);
-                    let wb = smoothstep(d.dip - 7.0, d.dip - 1.0, b);
+                    // Arches already run across the finger; other patterns blend into the
+                    // across-running ridges of the middle phalanx below the pad.
+                    let wb = if d.pattern.kind == super::PatternKind::Arch {
+                        0.0
+                    } else {
+                        smoothstep(d.dip - 10.0, d.dip - 1.0, b)
+                    };
                     let h1 = if wb < 1.0 {
                         pattern_phase(&d.pattern, d.pattern_sc, a, b)
                     } else {
@@ -481,7 +543,8 @@ fn draw_hand(spec: &SceneSpec, hs: &HandSpec, m: &HandModel, planes: &mut Planes
                         h1
                     };
                     ph += 0.12 * jit;
-                    let r = cos_turns(ph * inv_p);
+                    let [mi] = fields.micro.at(a, b);
+                    let r = cos_turns(ph * inv_p) + 0.5 * mi;
                     let edge = (1.0 - bnr * bnr * bnr * bnr).max(0.0);
                     let mut amp = depth * (1.0 - 0.55 * wb) * edge;
                     if patchy > 0.0 {
@@ -492,16 +555,48 @@ fn draw_hand(spec: &SceneSpec, hs: &HandSpec, m: &HandModel, planes: &mut Planes
                     amp *= 1.0 - 0.85 * smoothstep(0.45, 0.7, bk);
                     ridge = 1.0 + amp * r;
                     if skin.dirt > 0.0 && b < d.dip {
-                        dirt = 1.0 - 0.45 * skin.dirt * smoothstep(0.25, 0.6, dn);
+                        // Smudges: the dirt field sampled twice on rotated axes, so the
+                        // thresholded shapes follow no lattice.
+                        let dn2 = fields
+                            .pad
+                            .at(0.8 * a + 0.6 * b + 3.1, -0.6 * a + 0.8 * b + 7.3)[3];
+                        let dd = 0.5 * (dn + dn2);
+                        dirt = 1.0 - 0.2 * skin.dirt * smoothstep(0.2, 0.55, dd);
                     }
                 }
-                let tipred = 1.0 - 0.05 * smoothstep(9.0, 1.0, b);
+                // Fingertips, creases and the silhouette (light scattered through the skin)
+                // are redder.
+                let tipred = 1.0
+                    - 0.05 * smoothstep(9.0, 1.0, b)
+                    - 0.2 * (1.0 - crease)
+                    - 0.08 * smoothstep(0.75, 1.0, bnr);
                 let g = sh * crease * ridge * dirt * ao * tint;
                 let mut col = [
-                    alb[0] * g + 255.0 * skin.sheen * sp,
-                    alb[1] * g * tipred + 255.0 * skin.sheen * sp,
-                    alb[2] * g * tipred + 255.0 * skin.sheen * sp,
+                    alb[0] * g * hue[0] + 255.0 * skin.sheen * sp,
+                    alb[1] * g * tipred * hue[1] + 255.0 * skin.sheen * sp,
+                    alb[2] * g * tipred * hue[2] + 255.0 * skin.sheen * sp,
                 ];
+                if dirt < 1.0 {
+                    // Dirt is greyer than skin.
+                    let l = 0.3 * col[0] + 0.55 * col[1] + 0.15 * col[2];
+                    let k = (1.0 - dirt) * 1.2;
+                    for c in col.iter_mut() {
+                        *c += (l - *c) * k;
+                    }
+                }
+                // Long nails peek over the fingertips of some hands: a pale rim at the tip.
+                if hs.nail_rim_mm > 0.0 && d.extended && b < hs.nail_rim_mm && dv.abs() < 0.75 {
+                    let k = smoothstep(hs.nail_rim_mm, 0.6 * hs.nail_rim_mm, b)
+                        * smoothstep(0.75, 0.55, dv.abs());
+                    let nail = [
+                        alb[0] * 0.95 + 40.0,
+                        alb[1] * 0.95 + 42.0,
+                        alb[2] * 0.95 + 44.0,
+                    ];
+                    for c in 0..3 {
+                        col[c] += (nail[c] * sh - col[c]) * k * 0.8;
+                    }
+                }
                 // Nails show on the folded thumb and on curled fingers.
                 if (d.curled || (d.thumb && !d.extended)) && b < 12.0 * s && dv.abs() < 0.72 {
                     let nb = smoothstep(12.0 * s, 10.5 * s, b) * smoothstep(0.72, 0.6, dv.abs());
@@ -519,17 +614,19 @@ fn draw_hand(spec: &SceneSpec, hs: &HandSpec, m: &HandModel, planes: &mut Planes
                     let qa = (bv - g.at[0]) / g.radius[0];
                     let qb = (b - g.at[1]) / g.radius[1];
                     let q = qa * qa + qb * qb;
-                    if q < 4.0 {
-                        let e = g.intensity * 255.0 * 2.2 * (-(q * q)).exp();
+                    if q < 9.0 {
+                        // A flat bright core and a soft halo around it.
+                        let e = g.intensity * 255.0 * (2.2 * (-(q * q)).exp() + 0.25 * (-q).exp());
                         for c in col.iter_mut() {
                             *c += e;
                         }
                     }
                 }
                 dig_col = col;
-                // Extended fingers blend into the palm over their last millimetres.
-                weight_d = if d.extended && !d.thumb && alpha_p > 0.0 {
-                    smoothstep(-hand::BASE_OVERLAP_MM, 3.0, bu)
+                // Digits blend into the palm over their last millimetres (the thumb into the
+                // thenar eminence).
+                weight_d = if !d.curled && alpha_p > 0.0 {
+                    smoothstep(-hand::BASE_OVERLAP_MM, 2.0, bu)
                 } else {
                     1.0
                 };
@@ -570,7 +667,8 @@ fn draw_hand(spec: &SceneSpec, hs: &HandSpec, m: &HandModel, planes: &mut Planes
 /// `c` mm from its centre line.
 #[inline]
 fn line(c: f32, depth: f32, var: f32) -> f32 {
-    let q = c * c / var;
+    // `var` is always a literal: the reciprocal folds to a constant after inlining.
+    let q = c * c * (1.0 / var);
     if q > 9.0 {
         1.0
     } else {

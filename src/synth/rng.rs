@@ -128,8 +128,9 @@ impl ValueNoise {
     pub(crate) fn at(&self, x: f32, y: f32) -> f32 {
         let fx = ((x - self.x0) * self.inv_cell).clamp(0.0, (self.nx - 2) as f32);
         let fy = ((y - self.y0) * self.inv_cell).clamp(0.0, (self.ny - 2) as f32);
-        let ix = (fx as usize).min(self.nx - 2);
-        let iy = (fy as usize).min(self.ny - 2);
+        // The clamps above keep the (saturating) conversions within the lattice.
+        let ix = fx as usize;
+        let iy = fy as usize;
         let tx = fx - ix as f32;
         let ty = fy - iy as f32;
         let sx = tx * tx * (3.0 - 2.0 * tx);
@@ -185,24 +186,30 @@ impl<const N: usize> Lattice<N> {
     }
 
     /// All channels at (x, y); outside the rectangle the border values hold.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn at(&self, x: f32, y: f32) -> [f32; N] {
         let fx = ((x - self.x0) * self.inv_cell).clamp(0.0, (self.nx - 2) as f32);
         let fy = ((y - self.y0) * self.inv_cell).clamp(0.0, (self.ny - 2) as f32);
-        let ix = (fx as usize).min(self.nx - 2);
-        let iy = (fy as usize).min(self.ny - 2);
+        // The clamps above keep the (saturating) conversions within the lattice.
+        let ix = fx as usize;
+        let iy = fy as usize;
         let tx = fx - ix as f32;
         let ty = fy - iy as f32;
         let sx = tx * tx * (3.0 - 2.0 * tx);
         let sy = ty * ty * (3.0 - 2.0 * ty);
         let i = iy * self.nx + ix;
-        let (a, b) = (&self.vals[i], &self.vals[i + 1]);
-        let (c, d) = (&self.vals[i + self.nx], &self.vals[i + self.nx + 1]);
+        // Two slices of two nodes each: one bounds check per row.
+        let (Some(r0), Some(r1)) = (
+            self.vals.get(i..i + 2),
+            self.vals.get(i + self.nx..i + self.nx + 2),
+        ) else {
+            return [0.0; N];
+        };
         let mut out = [0f32; N];
-        for k in 0..N {
-            let top = a[k] + (b[k] - a[k]) * sx;
-            let bot = c[k] + (d[k] - c[k]) * sx;
-            out[k] = top + (bot - top) * sy;
+        for (k, o) in out.iter_mut().enumerate() {
+            let top = r0[0][k] + (r0[1][k] - r0[0][k]) * sx;
+            let bot = r1[0][k] + (r1[1][k] - r1[0][k]) * sx;
+            *o = top + (bot - top) * sy;
         }
         out
     }

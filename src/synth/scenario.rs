@@ -1,6 +1,6 @@
 //! The scenario mix: which problems a random scene has, and every parameter drawn for it.
 //!
-//! About 30% of scenes are clean; the rest have one problem (30% of them a second one) drawn
+//! About 35% of scenes are drawn clean; the rest have one problem (30% of them a second one) drawn
 //! uniformly from thirteen: too far, too close, defocus, motion, too dark, too bright, glare,
 //! wrong hand, too few fingers, too many fingers (thumb out), no hand (empty scene, fist, or the
 //! hand slid out of frame), a fingertip cut by the frame edge, and low ridge contrast. Values
@@ -17,7 +17,7 @@ use crate::config::Hand;
 use crate::report::ReasonCode;
 
 /// Share of clean scenes.
-const P_CLEAN: f32 = 0.30;
+const P_CLEAN: f32 = 0.35;
 /// Share of problem scenes with a second problem.
 const P_SECOND: f32 = 0.30;
 /// Share of problem values drawn near their threshold.
@@ -59,7 +59,7 @@ const PROBLEMS: [Problem; 13] = [
 /// Relative frequency of each problem, evened out for the incidental ones (e.g. too_far comes
 /// with many thumb-out scenes; too_few with too_close ones).
 const WEIGHTS: [f32; 13] = [
-    0.8, 1.2, 0.9, 0.9, 1.0, 1.1, 1.2, 1.1, 0.8, 1.1, 1.0, 1.0, 1.4,
+    0.8, 1.2, 0.9, 0.9, 1.0, 1.1, 1.2, 1.3, 0.8, 1.1, 1.3, 1.0, 1.4,
 ];
 
 impl Problem {
@@ -203,17 +203,22 @@ fn base_hand(r: &mut Rng) -> HandSpec {
         skin: SkinSpec {
             tone,
             rgb: skin_rgb(tone, redness).map(|v| v * r.range(0.97, 1.03)),
-            ridge_depth: r.range(0.05, 0.14),
+            ridge_depth: r.range(0.04, 0.10),
             ridge_contrast: r.range(0.8, 1.0),
             dirt: 0.0,
             sheen: r.range(0.0, 0.06),
         },
         ridge_period_mm: r.range(0.43, 0.52),
         palm_line_jitter: std::array::from_fn(|_| 2.0 * r.normal()),
+        nail_rim_mm: if r.chance(0.25) {
+            r.range(0.6, 2.0)
+        } else {
+            0.0
+        },
     }
 }
 
-fn base_background(r: &mut Rng) -> BackgroundSpec {
+fn base_background(r: &mut Rng, width: f32) -> BackgroundSpec {
     let kind = match r.weighted(&[0.16, 0.12, 0.14, 0.1, 0.28, 0.1, 0.1]) {
         0 => BackgroundKind::Uniform,
         1 => BackgroundKind::Gradient,
@@ -245,10 +250,12 @@ fn base_background(r: &mut Rng) -> BackgroundSpec {
         BackgroundKind::BrightRoom => r.range(1.3, 2.2),
         _ => r.range(0.5, 1.15),
     };
+    // The camera focuses a hand a hand's length away: the room behind is far out of focus,
+    // except in some scenes (a table right behind the hand, or a mis-focused camera).
     let blur_px = if r.chance(0.15) {
         r.range(0.4, 2.0)
     } else {
-        r.range(2.0, 14.0)
+        width * r.range(0.002, 0.015)
     };
     BackgroundSpec {
         kind,
@@ -268,8 +275,9 @@ fn base_light(r: &mut Rng) -> LightSpec {
         [1.05, 0.9, 1.04],
         [1.0, 0.93, 0.82],
     ];
-    let cast = CASTS[r.weighted(&[0.4, 0.2, 0.15, 0.08, 0.05, 0.12])];
-    let strength = r.range(0.3, 1.0);
+    // Camera white balance removes most of a cast: what is left is mild, warm more often.
+    let cast = CASTS[r.weighted(&[0.4, 0.22, 0.12, 0.07, 0.05, 0.14])];
+    let strength = r.range(0.2, 0.7);
     LightSpec {
         color: cast.map(|c| 1.0 + (c - 1.0) * strength),
         direction: [r.range(-0.7, 0.7), r.range(-0.5, 0.8)],
@@ -292,7 +300,7 @@ fn base_camera(r: &mut Rng, seed: u64, tone: f32) -> CameraSpec {
         gamma: r.range(0.85, 1.1),
         noise_sigma: r.range(0.8, 4.0),
         noise_seed: mix64(seed ^ 0x0153),
-        jpeg_quality: if r.chance(0.45) {
+        jpeg_quality: if r.chance(0.3) {
             Some(r.range(70.0, 95.0) as u8)
         } else {
             None
@@ -333,16 +341,23 @@ fn place(r: &mut Rng, hs: &mut HandSpec, w: f32, h: f32, m: f32) {
         return;
     };
     let b = b.map(|v| v * k);
-    let axis = |lo: f32, hi: f32, r: &mut Rng, size: f32| {
-        let a = m - lo;
-        let z = size - m - hi;
-        if a <= z {
-            r.range(a, z)
-        } else {
-            0.5 * (size - lo - hi)
-        }
+    let a = [m - b[0], m - b[1]];
+    let z = [w - m - b[2], h - m - b[3]];
+    // Across: uniform where there is room, else centred. Up-down: uniform where there is room,
+    // else somewhere between the tips at the top margin and centred (people too close still
+    // aim their fingertips at the camera).
+    let x = if a[0] <= z[0] {
+        r.range(a[0], z[0])
+    } else {
+        0.5 * (w - b[0] - b[2])
     };
-    hs.origin_px = [axis(b[0], b[2], r, w), axis(b[1], b[3], r, h)];
+    let y = if a[1] <= z[1] {
+        r.range(a[1], z[1])
+    } else {
+        let centred = 0.5 * (h - b[1] - b[3]);
+        a[1] + (centred - a[1]) * r.f32()
+    };
+    hs.origin_px = [x, y];
 }
 
 /// Inside fraction of one extended digit's print area for a hand spec.
@@ -471,7 +486,7 @@ pub fn random_spec(seed: u64, width: u32, height: u32) -> SceneSpec {
     let clean_near_which = r.below(6);
 
     let mut hs = base_hand(&mut r);
-    let background = base_background(&mut r);
+    let background = base_background(&mut r, wf);
     let mut light = base_light(&mut r);
     let mut camera = base_camera(&mut r, seed, hs.skin.tone);
     let mut glare = Vec::new();
@@ -483,19 +498,13 @@ pub fn random_spec(seed: u64, width: u32, height: u32) -> SceneSpec {
     } else {
         r.range(-30.0, 30.0)
     };
-    if r.chance(0.08) {
-        // Mirrored preview of a right hand: looks like a left hand.
-        hs.side = Hand::Right;
-        hs.mirrored = true;
-    }
+    // A front camera's mirrored preview: the left hand then looks like a right hand, and an
+    // analyzer told `mirrored` must still call it left.
+    hs.mirrored = r.chance(0.08);
     if has(Problem::WrongHand) {
-        if r.chance(0.7) {
-            hs.side = Hand::Right;
-            hs.mirrored = false;
-        } else {
-            hs.side = Hand::Left;
-            hs.mirrored = true;
-        }
+        hs.side = Hand::Right;
+        // A mirrored right hand looks like a left one: only the flag tells them apart.
+        hs.mirrored = r.chance(0.3);
     }
     if has(Problem::TooFew) {
         let n = 1 + r.below(3);
