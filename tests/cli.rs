@@ -510,3 +510,45 @@ fn synth_writes_deterministic_frames_and_labels_that_eval_reads() {
         (Some(3), Some(0))
     );
 }
+
+#[test]
+fn shipped_synthetic_frames_cover_every_single_frame_reason_and_evaluate() {
+    let labels = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/synth/labels.jsonl");
+    if !labels.is_file() {
+        eprintln!("testdata/synth not present: skipped");
+        return;
+    }
+    let text = std::fs::read_to_string(&labels).unwrap();
+    let truths = fingerqc::eval::parse_labels(&text).unwrap();
+    assert!(truths.len() >= 24, "a few dozen frames: {}", truths.len());
+    // Every code a single frame can have, away from its threshold (hold_still needs a
+    // sequence; scripts/make-testdata.sh says so).
+    for code in fingerqc::ReasonCode::ALL {
+        if code == fingerqc::ReasonCode::HoldStill {
+            continue;
+        }
+        let firm = truths
+            .iter()
+            .filter(|t| {
+                t.reasons.as_ref().is_some_and(|r| r.contains(&code))
+                    && !t.near_threshold.contains(&code)
+            })
+            .count();
+        assert!(firm >= 2, "{code}: {firm} frames");
+    }
+    assert!(
+        truths
+            .iter()
+            .any(|t| t.reasons.as_ref().is_some_and(|r| r.is_empty()))
+    );
+    let o = run(&["eval", "--labels", labels.to_str().unwrap(), "--json"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let card: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(card["frames"].as_u64(), Some(truths.len() as u64));
+    assert_eq!(card["errors"].as_u64(), Some(0));
+}

