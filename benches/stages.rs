@@ -137,6 +137,19 @@ fn bench_frame(c: &mut Criterion<CpuTime>, frame: &BenchFrame) {
         })
     });
 
+    if w == 1920 {
+        // Packed colour frames compute luma while copying.
+        let rgb = frame.view(PixelFormat::Rgb8);
+        group.bench_function("roi_copy_all_fingers_rgb8", |b| {
+            b.iter(|| {
+                for r in &rois {
+                    black_box(rgb.copy_luma(black_box(r.rect), &mut scratch));
+                    black_box(rgb.copy_luma(black_box(r.focus_rect), &mut scratch));
+                }
+            })
+        });
+    }
+
     let mut ridge = RidgeAnalyzer::new();
     ridge.set_clip_level(config.exposure.clipped_level);
     let mut measures: Vec<RidgeMeasure> = rois.iter().map(|_| RidgeMeasure::default()).collect();

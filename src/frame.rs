@@ -486,7 +486,34 @@ impl<'a> FrameView<'a> {
 
     /// Writes BT.601 luma of `rect` (clamped to the frame) into `dst`, row after row, and returns
     /// the clamped rectangle. `dst` is resized to hold it; once large enough it is not reallocated.
+    ///
+    /// Uses the fastest [`Kernel`] this CPU runs (packed colour formats compute luma; the others
+    /// copy it); the result is exactly that of [`FrameView::copy_luma_scalar`].
     pub fn copy_luma(&self, rect: Rect, dst: &mut Vec<u8>) -> Rect {
+        self.copy_luma_with(Kernel::best(), rect, dst)
+    }
+
+    /// [`FrameView::copy_luma`] with a chosen implementation (for tests and benches); a kernel
+    /// this CPU cannot run is replaced by [`Kernel::Portable`].
+    pub fn copy_luma_with(&self, kernel: Kernel, rect: Rect, dst: &mut Vec<u8>) -> Rect {
+        let packed = self.format.luma_bytes_per_pixel() > 1;
+        if kernel == Kernel::Scalar || !packed {
+            return self.copy_luma_scalar(rect, dst);
+        }
+        let r = rect.clamp_to(self.width, self.height);
+        dst.resize(r.width as usize * r.height as usize, 0);
+        #[cfg(target_arch = "x86_64")]
+        if kernel == Kernel::Avx2 && kernel.is_available() {
+            // SAFETY: the CPU supports AVX2 (checked at run time just above).
+            unsafe { self.packed_luma_avx2(r, dst) };
+            return r;
+        }
+        self.packed_luma_fast(r, dst);
+        r
+    }
+
+    /// The scalar reference of [`FrameView::copy_luma`]: per pixel, as the definition reads.
+    pub fn copy_luma_scalar(&self, rect: Rect, dst: &mut Vec<u8>) -> Rect {
         let r = rect.clamp_to(self.width, self.height);
         let (w, h) = (r.width as usize, r.height as usize);
         dst.resize(w * h, 0);
@@ -511,6 +538,41 @@ impl<'a> FrameView<'a> {
             }
         }
         r
+    }
+
+    /// Luma of the clamped rectangle `r` of a packed colour frame, vectorisable.
+    fn packed_luma_fast(&self, r: Rect, dst: &mut [u8]) {
+        self.packed_luma(r, dst);
+    }
+
+    /// [`FrameView::packed_luma_fast`] compiled with AVX2.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn packed_luma_avx2(&self, r: Rect, dst: &mut [u8]) {
+        self.packed_luma(r, dst);
+    }
+
+    #[inline(always)]
+    fn packed_luma(&self, r: Rect, dst: &mut [u8]) {
+        let (x0, w) = (r.x as usize, r.width as usize);
+        if w == 0 {
+            return;
+        }
+        for (row, out) in dst.chunks_exact_mut(w).enumerate() {
+            let y = r.y + row as u32;
+            let bpp = self.format.luma_bytes_per_pixel();
+            let src = &self.packed_row(y)[x0 * bpp..(x0 + w) * bpp];
+            match self.format {
+                PixelFormat::Rgb8 => downsample::luma_row::<3, 0, 2>(src, out),
+                PixelFormat::Rgba8 => downsample::luma_row::<4, 0, 2>(src, out),
+                PixelFormat::Bgra8 => downsample::luma_row::<4, 2, 0>(src, out),
+                // Not packed colour: callers copy those planes instead.
+                _ => {}
+            }
+        }
     }
 
     /// Box-averages the frame by an integer `factor` into `out` (luma, Cb, Cr at reduced size,

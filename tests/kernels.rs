@@ -1,11 +1,11 @@
-//! The fast kernels against their scalar references, forcing every implementation this CPU runs
+//! The fast kernels (downsample, luma copy) against their scalar references, forcing every implementation this CPU runs
 //! ([`Kernel::available`]): odd sizes, 1xN and Nx1 frames, strides longer than the row, every
 //! pixel format, factors 1..=12 (and a few large ones). The downsample is integer arithmetic, so
 //! the tolerance is zero: every output byte must be equal.
 
 use fingerqc::frame::LowRes;
 use fingerqc::kernels::Kernel;
-use fingerqc::{FrameView, PixelFormat};
+use fingerqc::{FrameView, PixelFormat, Rect};
 use proptest::prelude::*;
 
 /// A frame's planes, with padding after every row and arbitrary bytes everywhere (padding
@@ -170,6 +170,37 @@ proptest! {
     #[test]
     fn downsample_matches_scalar_large_factors(frame in frame_strategy(300), factor in 13u32..=300) {
         check(&frame, factor);
+    }
+}
+
+fn check_copy(frame: &Frame, rect: Rect) {
+    let view = frame.view();
+    let mut reference = Vec::new();
+    let want = view.copy_luma_scalar(rect, &mut reference);
+    for kernel in Kernel::available() {
+        // A reused buffer holding a larger copy, as in the analyzer.
+        let mut fast = vec![7u8; reference.len() + 13];
+        let got = view.copy_luma_with(kernel, rect, &mut fast);
+        let what = format!(
+            "{kernel:?} {:?} {}x{} {rect:?}",
+            frame.format, frame.width, frame.height
+        );
+        assert_eq!(got, want, "{what}: clamped rectangle");
+        // Tolerance: zero (integer kernel).
+        assert_eq!(fast, reference, "{what}: luma");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    /// Rectangles inside, across the edges of and beyond the frame (clamped), empty ones included.
+    #[test]
+    fn copy_luma_matches_scalar(
+        frame in frame_strategy(70),
+        x in 0u32..80, y in 0u32..80, w in 0u32..90, h in 0u32..90,
+    ) {
+        check_copy(&frame, Rect { x, y, width: w, height: h });
     }
 }
 

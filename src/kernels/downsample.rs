@@ -1,4 +1,5 @@
-//! Row kernels of the fast box downsample ([`crate::frame::FrameView::downsample_into`]).
+//! Row kernels of the fast box downsample ([`crate::frame::FrameView::downsample_into`]) and of
+//! the luma copy of packed colour frames ([`crate::frame::FrameView::copy_luma`]).
 //!
 //! The downsample is split into a vertical pass, which adds the `f` rows of one output row into
 //! per-column `u16` sums (and keeps the per-column maximum), and a horizontal pass, which adds
@@ -124,6 +125,19 @@ pub(crate) fn rgb_to_ycc<const BPP: usize, const RI: usize, const BI: usize>(
         *oy = ((77 * r + 150 * g + 29 * b + 128) >> 8) as u8;
         *ocb = ((-43 * r - 85 * g + 128 * b + 32768 + 128) >> 8).min(255) as u8;
         *ocr = ((128 * r - 107 * g - 21 * b + 32768 + 128) >> 8).min(255) as u8;
+    }
+}
+
+/// BT.601 luma of one packed RGB(A) row ([`crate::frame::luma601`], same integer formula) in
+/// `u16` lanes: 77 r + 150 g + 29 b + 128 is at most 65408, so it never overflows.
+#[inline(always)]
+pub(crate) fn luma_row<const BPP: usize, const RI: usize, const BI: usize>(
+    row: &[u8],
+    out: &mut [u8],
+) {
+    for (o, p) in out.iter_mut().zip(row.chunks_exact(BPP)) {
+        let (r, g, b) = (p[RI] as u16, p[1] as u16, p[BI] as u16);
+        *o = ((77 * r + 150 * g + 29 * b + 128) >> 8) as u8;
     }
 }
 
