@@ -85,6 +85,9 @@ impl HandGeometry {
 const FINGER_LENGTH_W: f32 = 4.2;
 /// The print area's length in finger widths at the default fraction.
 const PAD_LENGTH_W: f32 = 0.2 * FINGER_LENGTH_W;
+/// Length of a fingertip's rounded cap, in widths (a pad is a little longer than a half
+/// circle).
+const CAP_LENGTH_W: f32 = 0.6;
 /// A chain must be at least this many widths long to be a finger (a curled finger's knuckle
 /// shows as a short bump), unless it runs out of the frame.
 const MIN_FINGER_LENGTH_W: f32 = 1.1;
@@ -306,7 +309,9 @@ impl FingerFinder {
             self.scan(src, luma, w, h, a);
             self.track();
             self.candidates();
-            let score = self.evidence();
+            // A mild prior for upright hands (captures are rarely turned past 30 degrees).
+            let tilt = a.to_degrees() / 60.0;
+            let score = self.evidence() * (1.0 - tilt * tilt).max(0.1);
             if score > best {
                 best = score;
                 angle = a;
@@ -419,13 +424,16 @@ impl FingerFinder {
                 if b - a < 2 {
                     continue;
                 }
+                // Touching the outside counts as a side cut only where the outside is not below
+                // the frame: the palm and finger bases leaving at the bottom are not cut fingers.
+                let beside = |u: f32| self.grid.to_image(u, r as f32 + 0.5)[1] < h as f32;
                 self.runs.push(Run {
                     a: a as u16,
                     b: b as u16,
                     row: r as u16,
                     chain: NONE,
-                    out_left: a == 0 || row[a - 1] == OUT,
-                    out_right: b >= gw || row[b] == OUT,
+                    out_left: (a == 0 || row[a - 1] == OUT) && beside(a as f32 - 0.5),
+                    out_right: (b >= gw || row[b] == OUT) && beside(b as f32 + 0.5),
                     real_left: true,
                     real_right: true,
                 });
@@ -821,12 +829,16 @@ impl FingerFinder {
             let rms = (sq / nsq.max(1) as f32).sqrt();
             let shaped = steady >= 0.7 && rms <= 0.2 * wm + 0.75;
             // Cut at the tip: the sample just above the top piece is outside the frame.
+            // (At least half of it: a piece touching the frame's side is not cut at its tip.)
             let mut cut = ch.top == 0;
             if ch.top > 0 {
                 let row = (ch.top as usize - 1) * gw;
-                let a = (top_piece.a as usize).saturating_sub(1);
-                let b = (top_piece.b as usize + 1).min(gw);
-                cut = self.rot[row + a..row + b].contains(&OUT);
+                let (a, b) = (top_piece.a as usize, (top_piece.b as usize).min(gw));
+                let outside = self.rot[row + a..row + b]
+                    .iter()
+                    .filter(|&&v| v == OUT)
+                    .count();
+                cut = 2 * outside >= b.saturating_sub(a).max(1);
             }
             let pad_rows = PAD_LENGTH_W * width;
             let (mut side_left, mut side_right) = (false, false);
@@ -872,7 +884,19 @@ impl FingerFinder {
                 width,
                 length,
                 cut,
-                cut_width: top_piece.width() * cosv,
+                cut_width: if cut {
+                    // Where the finger meets the frame: the widest piece over the rows a tilted
+                    // frame edge spans in the grid.
+                    let tilt = (self.grid.eu[1] / self.grid.eu[0].abs().max(1e-3)).abs();
+                    let span = ((tilt * wm).ceil() as usize + 2).min(ids.len());
+                    ids[..span]
+                        .iter()
+                        .map(|&k| self.pieces[k as usize].width())
+                        .fold(0.0, f32::max)
+                        * cosv
+                } else {
+                    top_piece.width() * cosv
+                },
                 side_left,
                 side_right,
                 multiplicity: 1,
@@ -904,7 +928,9 @@ impl FingerFinder {
             &mut self.pairs,
         );
         for c in self.cands.iter_mut().filter(|c| c.keep) {
-            if c.width < 0.55 * wref {
+            // (A finger cut by the frame's side shows only part of its width.)
+            let side_cut = c.side_left || c.side_right;
+            if c.width < 0.55 * wref && !(side_cut && c.width >= 0.35 * wref) {
                 c.keep = false;
             } else if c.width > 1.6 * wref {
                 let k = (c.width / wref).round().clamp(1.0, 4.0);
@@ -1046,22 +1072,23 @@ impl FingerFinder {
         }
     }
 
-    /// The thumb, when extended: an end digit, clearly lower than the others and angled away.
+    /// The thumb, when extended: an end digit, clearly lower than the others, wider, often
+    /// angled away. With five digits one end must be the thumb (the one that looks more like
+    /// it); with fewer, only a clear case is taken.
     fn mark_thumb(&mut self) {
         let kept = self.cands.iter().filter(|c| c.keep).count();
         if kept < 3 {
             return;
         }
-        self.widths.clear();
-        self.widths
-            .extend(self.cands.iter().filter(|c| c.keep).map(|c| c.tip_r));
-        self.widths.sort_by(|a, b| a.total_cmp(b));
-        let med_tip = self.widths[self.widths.len() / 2];
-        self.widths.clear();
-        self.widths
-            .extend(self.cands.iter().filter(|c| c.keep).map(|c| c.slope));
-        self.widths.sort_by(|a, b| a.total_cmp(b));
-        let med_slope = self.widths[self.widths.len() / 2];
+        let med = |f: fn(&Cand) -> f32, buf: &mut Vec<f32>, cands: &[Cand]| {
+            buf.clear();
+            buf.extend(cands.iter().filter(|c| c.keep).map(f));
+            buf.sort_by(|a, b| a.total_cmp(b));
+            buf[buf.len() / 2]
+        };
+        let med_tip = med(|c| c.tip_r, &mut self.widths, &self.cands);
+        let med_slope = med(|c| c.slope, &mut self.widths, &self.cands);
+        let med_w = med(|c| c.width, &mut self.widths, &self.cands).max(1.0);
         let (mut first, mut last) = (usize::MAX, usize::MAX);
         for (i, c) in self.cands.iter().enumerate().filter(|(_, c)| c.keep) {
             if first == usize::MAX || c.tip_u < self.cands[first].tip_u {
@@ -1071,17 +1098,31 @@ impl FingerFinder {
                 last = i;
             }
         }
-        for (end, sign) in [(first, -1.0f32), (last, 1.0)] {
-            let Some(c) = self.cands.get(end) else {
-                continue;
-            };
-            // Angled away from the hand: its base lies toward the hand centre, so the slope
-            // du/dr points inward (sign opposite to the side it is on).
-            let lower = c.tip_r - med_tip > 1.2 * c.width;
-            let away = -sign * (c.slope - med_slope) > 0.45;
-            if lower && away {
-                self.cands[end].thumb = true;
-                break;
+        // How thumb-like an end digit is: tip lowered (in widths), extra width, and angle
+        // away from the hand (its base lies toward the hand's centre).
+        let score = |c: &Cand, sign: f32| {
+            let lower = (c.tip_r - med_tip) / med_w;
+            let wider = c.width / med_w - 1.0;
+            let away = (-sign * (c.slope - med_slope)).max(0.0);
+            (lower + 2.0 * wider + 1.5 * away, lower, wider)
+        };
+        let none = (0.0, 0.0, 0.0);
+        let (sf, lf, wf) = self.cands.get(first).map_or(none, |c| score(c, -1.0));
+        let (sl, ll, wl) = self.cands.get(last).map_or(none, |c| score(c, 1.0));
+        let (pick, best, lower, wider) = if sf >= sl {
+            (first, sf, lf, wf)
+        } else {
+            (last, sl, ll, wl)
+        };
+        // (The little finger is low and may be angled too, but it is narrower, the thumb wider.)
+        let take = if kept >= 5 {
+            best > 0.5
+        } else {
+            best > 2.0 && lower > 1.2 && wider > 0.05
+        };
+        if take {
+            if let Some(c) = self.cands.get_mut(pick) {
+                c.thumb = true;
             }
         }
     }
@@ -1129,7 +1170,13 @@ impl FingerFinder {
         let cands = &self.cands;
         self.order
             .sort_by(|&a, &b| cands[a].tip_u.total_cmp(&cands[b].tip_u));
-        // Highest visible tip among uncut fingers, for extrapolating cut ones.
+        // Highest visible tip among uncut fingers (grid row), for extrapolating cut ones.
+        let top_uncut = self
+            .cands
+            .iter()
+            .filter(|c| c.keep && !c.cut && !c.thumb)
+            .map(|c| c.tip_r)
+            .reduce(f32::min);
         for &ci in &self.order {
             let c = self.cands[ci];
             let k = c.multiplicity.max(1) as usize;
@@ -1154,14 +1201,22 @@ impl FingerFinder {
                         }
                     }
                 }
-                // Cut at the tip: how much of the rounded cap is missing.
+                // Cut at the tip: how much of the rounded cap is missing. The cap is taken as a
+                // half-ellipse CAP_LENGTH_W widths long: where the frame cuts it, the visible
+                // width tells how far the tip is. Cut at full width, at least the whole cap is
+                // missing, and the tip reaches about as high as the visible neighbours' tips.
                 if c.cut {
-                    let rad = 0.5 * width;
-                    let visible = (c.cut_width / k as f32).min(width);
-                    let missing = if visible < 0.95 * width {
-                        rad - (rad * rad - 0.25 * visible * visible).max(0.0).sqrt()
+                    let cap = CAP_LENGTH_W * width;
+                    let dir0 = [du * g.eu[0] + dr * g.ed[0], du * g.eu[1] + dr * g.ed[1]];
+                    let at = g.to_image(tu, tr);
+                    let cut_w =
+                        edge_cut_width(mask, at, dir0, width).unwrap_or(c.cut_width / k as f32);
+                    let x = (cut_w / width).min(1.0);
+                    let missing = if x < 0.95 {
+                        cap * (1.0 - (1.0 - x * x).max(0.0).sqrt())
                     } else {
-                        rad
+                        let by_neighbours = top_uncut.map_or(0.0, |r| tr - (r - 0.3 * width));
+                        cap.max(by_neighbours)
                     };
                     tu += du * missing;
                     tr += dr * missing;
@@ -1325,6 +1380,69 @@ impl FingerFinder {
             }
         }
     }
+}
+
+/// Width, across the finger, of where the frame edge cuts it: the run of mask pixels along the
+/// edge that the finger's axis (through `at`, toward the tip along `dir`) leaves the frame by,
+/// projected across the finger. Low-resolution units; None when the axis does not meet an
+/// edge nearby or the mask is empty there.
+fn edge_cut_width(mask: &HandMask, at: [f32; 2], dir: [f32; 2], width: f32) -> Option<f32> {
+    let (w, h) = (mask.width as f32, mask.height as f32);
+    let (mw, mh) = (mask.width as usize, mask.height as usize);
+    if mw == 0 || mh == 0 || mask.mask.len() < mw * mh {
+        return None;
+    }
+    // Distance along the axis to each edge it heads for.
+    let mut best: Option<(f32, bool, f32)> = None; // (t, horizontal edge?, edge coordinate)
+    let mut consider = |t: f32, horizontal: bool, coord: f32| {
+        if t >= -2.0 && t <= width && best.is_none_or(|b| t < b.0) {
+            best = Some((t, horizontal, coord));
+        }
+    };
+    if dir[1] < -1e-3 {
+        consider(-at[1] / dir[1], true, 0.0);
+    }
+    if dir[1] > 1e-3 {
+        consider((h - at[1]) / dir[1], true, h - 1.0);
+    }
+    if dir[0] < -1e-3 {
+        consider(-at[0] / dir[0], false, 0.0);
+    }
+    if dir[0] > 1e-3 {
+        consider((w - at[0]) / dir[0], false, w - 1.0);
+    }
+    let (t, horizontal, coord) = best?;
+    let hit = [at[0] + t * dir[0], at[1] + t * dir[1]];
+    // Walk the edge line both ways from the hit while on the mask, within one width.
+    let (along, fixed, len, proj) = if horizontal {
+        (hit[0], coord as usize, mw, dir[1].abs())
+    } else {
+        (hit[1], coord as usize, mh, dir[0].abs())
+    };
+    let reach = (0.75 * width / proj.max(0.2)).ceil() as isize;
+    let centre = along.round() as isize;
+    let on = |i: isize| -> bool {
+        if i < 0 || i as usize >= len {
+            return false;
+        }
+        let idx = if horizontal {
+            fixed.min(mh - 1) * mw + i as usize
+        } else {
+            i as usize * mw + fixed.min(mw - 1)
+        };
+        mask.mask.get(idx).is_some_and(|&m| m != 0)
+    };
+    if !on(centre) {
+        return None;
+    }
+    let (mut a, mut b) = (centre, centre);
+    while a > centre - reach && on(a - 1) {
+        a -= 1;
+    }
+    while b < centre + reach && on(b + 1) {
+        b += 1;
+    }
+    Some((b - a + 1) as f32 * proj)
 }
 
 /// Share of the pad (a strip of `width` and `len` from the tip along `-dir`, with a rounded

@@ -122,8 +122,10 @@ const SKIN_D2: f32 = 12.0;
 const MIN_CHROMA_VAR: f32 = 4.0;
 /// Most candidate skin colours compared per frame.
 const MAX_MODES: usize = 4;
-/// Components smaller than this share of the largest kept component are dropped.
-const MIN_COMPONENT_SHARE: f32 = 0.12;
+/// Components smaller than this share of the largest kept component are dropped. Small: with
+/// the palm out of the frame each finger is its own component, and the little finger, short
+/// and low, may show a tenth of the middle finger's area.
+const MIN_COMPONENT_SHARE: f32 = 0.03;
 
 /// Segments the hand; owns its scratch buffers.
 #[derive(Debug, Default)]

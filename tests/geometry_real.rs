@@ -143,11 +143,11 @@ fn finger_count_and_hand_side_on_real_photos() {
         total_us as f32 / items.len() as f32
     );
     // Floors a few points under the measured values (see the module comment).
-    // Measured: target 0.54, negatives 0.93, side 0.74 (of 46 decided).
+    // Measured: target 0.49, negatives 0.95, side 0.81 (of 36 decided).
     assert!(
-        rate(target_ok, target_n) >= 0.45,
+        rate(target_ok, target_n) >= 0.42,
         "target pose counted as 4"
     );
-    assert!(rate(neg_ok, neg_n) >= 0.85, "negatives not counted as 4");
-    assert!(rate(side_ok, side_decided) >= 0.65, "hand side");
+    assert!(rate(neg_ok, neg_n) >= 0.88, "negatives not counted as 4");
+    assert!(rate(side_ok, side_decided) >= 0.72, "hand side");
 }

@@ -1,0 +1,185 @@
+//! Segmentation and finger geometry against generated scenes with known labels
+//! (`fingerqc::synth`): finger count, hand side, fingertip positions, and the two framing
+//! reasons that rest on geometry (`no_hand`, `partially_out_of_frame`).
+//!
+//! Held-out seeds only (>= 1_000_000; tuning used 0..999): 300 frames at 1280x720 and 200 at
+//! 1920x1080, each analysed with the `mirrored` flag the scene was made with, as a caller
+//! would set it. Floors sit a few points under what the current code measures, so a
+//! regression fails; the targets the design aims for are higher (see the report in the
+//! module's history). Run with `--nocapture` for the breakdown by background kind.
+
+use fingerqc::synth::{self, Labels};
+use fingerqc::{Analyzer, Config, FrameView, Hand, ReasonCode};
+use std::collections::BTreeMap;
+
+/// What one frame contributes to the tallies.
+#[derive(Default, Clone)]
+struct Outcome {
+    count_ok: bool,
+    /// Some(right?) when the frame has >= 3 counted fingers and a known side.
+    side: Option<bool>,
+    tips: usize,
+    tips_ok: usize,
+    /// (truth, found) for each reason, or None when the truth is near its threshold.
+    pof: Option<(bool, bool)>,
+    no_hand: Option<(bool, bool)>,
+    background: String,
+}
+
+fn judge(labels: &Labels, analyzer: &mut Analyzer, image: &image::RgbImage) -> Outcome {
+    let frame = FrameView::from_rgb_image(image).expect("view of a generated frame");
+    let report = analyzer.analyze(&frame).expect("analyses");
+    let geo = analyzer.internals().geometry;
+    let mut out = Outcome {
+        count_ok: report.finger_count == labels.finger_count,
+        background: format!("{:?}", labels.background),
+        ..Outcome::default()
+    };
+    if labels.finger_count >= 3 && labels.hand != Hand::Unknown {
+        out.side = Some(geo.hand == labels.hand);
+    }
+    // A counted fingertip is found when some finger's tip lies within 0.3 of its width.
+    for truth in labels.fingers.iter().filter(|f| f.counted) {
+        out.tips += 1;
+        let found = geo.fingers.iter().any(|f| {
+            let d = ((f.tip[0] - truth.tip[0]).powi(2) + (f.tip[1] - truth.tip[1]).powi(2)).sqrt();
+            d <= 0.3 * truth.width_px
+        });
+        out.tips_ok += found as usize;
+    }
+    let pair = |code: ReasonCode| {
+        (!labels.near_threshold.contains(&code))
+            .then(|| (labels.reasons.contains(&code), report.has(code)))
+    };
+    out.pof = pair(ReasonCode::PartiallyOutOfFrame);
+    out.no_hand = pair(ReasonCode::NoHand);
+    out
+}
+
+fn run(seeds: std::ops::Range<u64>, width: u32, height: u32) -> Vec<Outcome> {
+    let seeds: Vec<u64> = seeds.collect();
+    let (a, b) = seeds.split_at(seeds.len() / 2);
+    let work = |part: &[u64]| -> Vec<Outcome> {
+        part.iter()
+            .map(|&seed| {
+                let scene = synth::scene(seed, width, height);
+                let config = Config {
+                    mirrored: scene.labels.mirrored,
+                    ..Config::default()
+                };
+                let mut analyzer = Analyzer::new(config).expect("config");
+                judge(&scene.labels, &mut analyzer, &scene.image)
+            })
+            .collect()
+    };
+    std::thread::scope(|s| {
+        let h = s.spawn(|| work(b));
+        let mut first = work(a);
+        first.extend(h.join().expect("worker"));
+        first
+    })
+}
+
+struct Tally {
+    frames: usize,
+    count_ok: usize,
+    side_n: usize,
+    side_ok: usize,
+    tips: usize,
+    tips_ok: usize,
+    pof: [usize; 3],
+    no_hand: [usize; 3],
+}
+
+fn tally(outs: &[Outcome]) -> Tally {
+    let mut t = Tally {
+        frames: outs.len(),
+        count_ok: 0,
+        side_n: 0,
+        side_ok: 0,
+        tips: 0,
+        tips_ok: 0,
+        pof: [0; 3],
+        no_hand: [0; 3],
+    };
+    let add = |acc: &mut [usize; 3], p: Option<(bool, bool)>| match p {
+        Some((true, true)) => acc[0] += 1,
+        Some((false, true)) => acc[1] += 1,
+        Some((true, false)) => acc[2] += 1,
+        _ => {}
+    };
+    for o in outs {
+        t.count_ok += o.count_ok as usize;
+        if let Some(ok) = o.side {
+            t.side_n += 1;
+            t.side_ok += ok as usize;
+        }
+        t.tips += o.tips;
+        t.tips_ok += o.tips_ok;
+        add(&mut t.pof, o.pof);
+        add(&mut t.no_hand, o.no_hand);
+    }
+    t
+}
+
+fn f1(c: [usize; 3]) -> f32 {
+    2.0 * c[0] as f32 / (2 * c[0] + c[1] + c[2]).max(1) as f32
+}
+
+fn rate(a: usize, b: usize) -> f32 {
+    a as f32 / b.max(1) as f32
+}
+
+fn print(name: &str, t: &Tally) {
+    println!(
+        "{name:<10} frames {:>3}  count {:.3}  side {:.3} ({}/{})  tips {:.3}  pof F1 {:.2} (tp {} fp {} fn {})  no_hand F1 {:.2} (tp {} fp {} fn {})",
+        t.frames,
+        rate(t.count_ok, t.frames),
+        rate(t.side_ok, t.side_n),
+        t.side_ok,
+        t.side_n,
+        rate(t.tips_ok, t.tips),
+        f1(t.pof),
+        t.pof[0],
+        t.pof[1],
+        t.pof[2],
+        f1(t.no_hand),
+        t.no_hand[0],
+        t.no_hand[1],
+        t.no_hand[2],
+    );
+}
+
+#[test]
+fn geometry_on_generated_scenes() {
+    let start = std::time::Instant::now();
+    let mut outs = run(1_000_000..1_000_300, 1280, 720);
+    let t720 = tally(&outs);
+    let hd = run(2_000_000..2_000_200, 1920, 1080);
+    let t1080 = tally(&hd);
+    outs.extend(hd);
+    let all = tally(&outs);
+    print("1280x720", &t720);
+    print("1920x1080", &t1080);
+    print("all", &all);
+    let mut by_bg: BTreeMap<String, Vec<Outcome>> = BTreeMap::new();
+    for o in &outs {
+        by_bg
+            .entry(o.background.clone())
+            .or_default()
+            .push(o.clone());
+    }
+    for (bg, v) in &by_bg {
+        print(bg, &tally(v));
+    }
+    println!("{:.1} s", start.elapsed().as_secs_f32());
+    // Floors a few points under the held-out measurement (count 0.58, side 0.68, tips 0.78,
+    // no_hand F1 0.45, partially_out_of_frame F1 0.38); the design targets are far higher
+    // (0.97 / 0.95 / 0.9): see the report for what still fails (same-colour and cluttered
+    // backgrounds above all).
+    assert!(rate(all.count_ok, all.frames) >= 0.52, "finger count");
+    assert!(rate(all.side_ok, all.side_n) >= 0.62, "hand side");
+    assert!(rate(all.tips_ok, all.tips) >= 0.72, "fingertips");
+    assert!(f1(all.no_hand) >= 0.35, "no_hand F1");
+    assert!(f1(all.pof) >= 0.28, "partially_out_of_frame F1");
+}
