@@ -32,9 +32,13 @@ pub struct Analyzer {
     config: Config,
     low: LowRes,
     mask: HandMask,
+    /// The first pass's mask while a refined one is tried.
+    mask_first: HandMask,
     segmenter: Segmenter,
     finder: FingerFinder,
     geometry: HandGeometry,
+    /// The geometry of the refined mask, kept when it shows more finger evidence.
+    geometry_refined: HandGeometry,
     ridge: RidgeAnalyzer,
     focus: FocusAnalyzer,
     exposure: ExposureAnalyzer,
@@ -69,9 +73,11 @@ impl Analyzer {
             config,
             low: LowRes::default(),
             mask: HandMask::default(),
+            mask_first: HandMask::default(),
             segmenter: Segmenter::new(),
             finder: FingerFinder::new(),
             geometry: HandGeometry::default(),
+            geometry_refined: HandGeometry::default(),
             ridge: RidgeAnalyzer::new(),
             focus: FocusAnalyzer::new(),
             exposure: ExposureAnalyzer::new(),
@@ -126,6 +132,28 @@ impl Analyzer {
         self.segmenter.segment(&self.low, &mut self.mask);
         self.finder
             .find(&self.mask, &self.low, &self.config, &mut self.geometry);
+        // Second pass: the skin colour refitted on the fingers just found. Kept only when it
+        // shows more finger evidence, since a first pass that mistook background for a finger
+        // refits on the background.
+        if self.geometry.count() > 0 && self.mask.colour {
+            self.mask_first.copy_from(&self.mask);
+            if self
+                .segmenter
+                .refine(&self.low, &self.geometry.finger_mask, &mut self.mask)
+            {
+                self.finder.find(
+                    &self.mask,
+                    &self.low,
+                    &self.config,
+                    &mut self.geometry_refined,
+                );
+                if finger_evidence(&self.geometry_refined) > finger_evidence(&self.geometry) {
+                    std::mem::swap(&mut self.geometry, &mut self.geometry_refined);
+                } else {
+                    std::mem::swap(&mut self.mask, &mut self.mask_first);
+                }
+            }
+        }
         let geo = &self.geometry;
         report.hand = geo.hand;
         report.rotation_deg = geo.angle_deg;
@@ -445,6 +473,16 @@ fn decide(report: &mut Report, geo: &HandGeometry, config: &Config) {
     } else {
         Verdict::Reject
     };
+}
+
+/// Finger evidence of a geometry: each counted finger by its visible length in widths, up to
+/// three (a finger-shaped blob scores more than a stub of background).
+fn finger_evidence(geo: &HandGeometry) -> f32 {
+    geo.fingers
+        .iter()
+        .filter(|f| f.counted)
+        .map(|f| (f.length_px / f.width_px.max(1.0)).min(3.0))
+        .sum()
 }
 
 #[cfg(test)]

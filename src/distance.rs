@@ -3,9 +3,11 @@
 //! Two independent rulers: adult ridge periods (0.43-0.52 mm, median 0.475, about +-9% between
 //! people) and fingertip widths (15-20 mm, median 17.5, about +-14%). The ridge ruler is the
 //! sharper one, but a block spectrum can lock onto a harmonic (half the period) or a sub-harmonic,
-//! and a finger's width is robust to blur. So: per finger, a ridge estimate that disagrees with
-//! the fingers' width by more than the two spreads allow is dropped; the median of the survivors
-//! is used; with none, the width median is used and `source` says so.
+//! and a finger's width is robust to blur but only as good as the segmentation. So: per finger, a
+//! ridge estimate further below the fingers' width estimate than the two spreads allow (the
+//! signature of a half-period harmonic) is dropped; the median of the survivors is used; with
+//! none, the width median is used and `source` says so. A ridge estimate above the width's is
+//! kept: a harmonic cannot read high, while a finger segmented too narrow can.
 
 use crate::config::Config;
 use crate::report::{PpiEstimate, PpiSource};
@@ -19,8 +21,8 @@ const DEPTH_MM: f32 = 40.0;
 const RIDGE_SPREAD: f32 = 0.09;
 /// Relative spread of adult fingertip widths between people and fingers.
 const WIDTH_SPREAD: f32 = 0.14;
-/// A ridge estimate further than this factor from the width estimate is taken for a harmonic
-/// or a misread (a half or double period is a factor 2; 2.3 standard deviations of the ratio of
+/// A ridge estimate further than this factor below the width estimate is taken for a harmonic
+/// or a misread (a half period is a factor 2; 2.3 standard deviations of the ratio of
 /// the two rulers is about 1.5).
 const MAX_DISAGREEMENT: f32 = 1.5;
 /// Most fingers combined (the analyzer measures at most ten).
@@ -101,7 +103,11 @@ pub fn estimate(
     let mut nk = 0;
     for &r in &ridge_ppi[..nr] {
         let ok = match from_width {
-            Some(w) => (r / w).max(w / r) <= MAX_DISAGREEMENT,
+            // One-sided: the ridge ruler's failure is a harmonic, which reads a half period
+            // and so a ppi too low. A ridge ppi far above the width's is not a harmonic; there
+            // the width is the one misread (a finger segmented narrower than it is, or a
+            // fragment of one), and overruling the ridges would report a close hand as far.
+            Some(w) => w / r <= MAX_DISAGREEMENT,
             None => true,
         };
         if ok {
