@@ -183,6 +183,10 @@ impl Analyzer {
             }
         }
         report.ppi = distance::estimate(&periods[..np], &widths[..nf], w, h, &self.config);
+        distance::check_against_area(
+            &mut report.ppi,
+            self.geometry.hand_fraction * w as f32 * h as f32,
+        );
         report.estimated_ppi = report.ppi.ppi;
 
         let expected_period = report

@@ -148,6 +148,30 @@ pub fn estimate(
     }
 }
 
+/// Most area, in mm², that a hand in view can cover: an adult hand's silhouette is about
+/// 15,000 mm² (190 x 85 mm less the gaps), and a far hand brings its forearm into the frame.
+const MAX_HAND_AREA_MM2: f32 = 40_000.0;
+
+/// Withdraws a width-based estimate that the hand's area contradicts: at the estimated ppi the
+/// `hand_area_px` pixels of hand would cover more millimetres than any hand can. Widths read off
+/// a mask that took in background, or off fragments of fingers, give such low ppi; reporting
+/// "too far" for a hand that fills the frame would send the user the wrong way. Ridge-based
+/// estimates are left alone (they do not depend on the mask's outline).
+pub fn check_against_area(est: &mut PpiEstimate, hand_area_px: f32) {
+    if est.source != PpiSource::Width {
+        return;
+    }
+    let Some(ppi) = est.ppi else {
+        return;
+    };
+    let mm_per_px = 25.4 / ppi.max(1e-3);
+    if hand_area_px * mm_per_px * mm_per_px > MAX_HAND_AREA_MM2 {
+        est.ppi = None;
+        est.source = PpiSource::None;
+        est.uncertainty = 0.0;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -198,6 +222,29 @@ mod tests {
         assert_eq!(e.source, PpiSource::Width);
         assert!((e.ppi.expect("w") - 335.0 * 25.4 / 17.5).abs() < 2.0);
         assert!(e.uncertainty >= WIDTH_SPREAD);
+    }
+
+    #[test]
+    fn a_width_estimate_the_hand_area_contradicts_is_withdrawn() {
+        let c = Config::default();
+        // Fingers 40 px wide read as 58 ppi; at that ppi a hand covering half of a 1280x720
+        // frame would be 0.19 mm² per px x 460,800 px = 88,000 mm², more than any hand.
+        let mut e = estimate(&[], &[40.0, 41.0], 1280, 720, &c);
+        assert_eq!(e.source, PpiSource::Width);
+        check_against_area(&mut e, 0.5 * 1280.0 * 720.0);
+        assert_eq!((e.ppi, e.source), (None, PpiSource::None));
+        assert!(
+            e.from_width.is_some(),
+            "what the width said is still reported"
+        );
+        // The same widths over a small hand (3% of the frame: 5,300 mm²) stand.
+        let mut e = estimate(&[], &[40.0, 41.0], 1280, 720, &c);
+        check_against_area(&mut e, 0.03 * 1280.0 * 720.0);
+        assert_eq!(e.source, PpiSource::Width);
+        // Ridge-based estimates are not judged by the mask.
+        let mut e = estimate(&[3.0, 3.1], &[], 1280, 720, &c);
+        check_against_area(&mut e, 0.9 * 1280.0 * 720.0);
+        assert_eq!(e.source, PpiSource::Ridges);
     }
 
     #[test]
