@@ -381,6 +381,9 @@ fn finger_quality(f: &FingerReport, config: &Config) -> u8 {
     q.round().clamp(0.0, 100.0) as u8
 }
 
+/// Confidence in the hand side (0-1) from which `wrong_hand` is reported.
+const WRONG_HAND_MIN_CONFIDENCE: f32 = 0.6;
+
 /// Turns the measurements into reasons, in priority order, and the verdict.
 fn decide(report: &mut Report, geo: &HandGeometry, config: &Config) {
     let expected = config.expected_hand;
@@ -393,8 +396,19 @@ fn decide(report: &mut Report, geo: &HandGeometry, config: &Config) {
     if !geo.hand_present || count == 0 {
         push(ReasonCode::NoHand, count as f32, 1.0);
     } else {
-        if count >= 3 && geo.hand != Hand::Unknown && geo.hand != expected {
-            push(ReasonCode::WrongHand, geo.hand_confidence, 0.5);
+        // Telling the user to switch hands is costly when wrong, and a side decided from three
+        // fingers or from tips at nearly equal heights is a coin flip (confidence 0.5 or just
+        // above): only a clear decision counts.
+        if count >= 3
+            && geo.hand != Hand::Unknown
+            && geo.hand != expected
+            && geo.hand_confidence >= WRONG_HAND_MIN_CONFIDENCE
+        {
+            push(
+                ReasonCode::WrongHand,
+                geo.hand_confidence,
+                WRONG_HAND_MIN_CONFIDENCE,
+            );
         }
         let want = config.expected_fingers;
         if count > want {
