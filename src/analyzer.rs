@@ -395,6 +395,11 @@ fn decide(report: &mut Report, geo: &HandGeometry, config: &Config) {
     let count = report.finger_count;
     if !geo.hand_present || count == 0 {
         push(ReasonCode::NoHand, count as f32, 1.0);
+        // In the dark no hand can be found: say what to fix.
+        let e = &report.exposure;
+        if e.pixels > 0 && e.mean < config.exposure.dark_mean {
+            push(ReasonCode::TooDark, e.mean, config.exposure.dark_mean);
+        }
     } else {
         // Telling the user to switch hands is costly when wrong, and a side decided from three
         // fingers or from tips at nearly equal heights is a coin flip (confidence 0.5 or just
