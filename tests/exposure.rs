@@ -343,7 +343,7 @@ fn partial_edge_blocks_are_read_and_weighted() {
 }
 
 #[test]
-fn empty_or_mismatched_mask_gives_zeros_not_a_panic() {
+fn empty_or_mismatched_mask_gives_zeros_or_the_whole_frame_not_a_panic() {
     let s = Scene::filled(64, 48, SKIN);
     let m = measure(&s, PixelFormat::Rgb8, 4, &Config::default(), &|_| {
         Vec::new()
@@ -352,7 +352,9 @@ fn empty_or_mismatched_mask_gives_zeros_not_a_panic() {
     let m = measure(&s, PixelFormat::Rgb8, 4, &Config::default(), &|l| {
         vec![0; l.luma.len()]
     });
-    assert_eq!(m.exposure.pixels, 0);
+    // No finger: the whole frame's brightness, flagged as such; no glare is judged.
+    assert!(m.exposure.whole_frame);
+    assert_eq!(m.exposure.pixels, 64 * 48);
     assert_eq!(m.glare.pixels, 0);
 }
 
