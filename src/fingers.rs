@@ -789,17 +789,20 @@ impl FingerFinder {
             // Centre line over the finger's distal part (fingers may bend further down).
             let fit_end = end.min(lo + (4.0 * wm) as usize + 1);
             let (mut sn, mut sr, mut su, mut srr, mut sru) = (0f32, 0f32, 0f32, 0f32, 0f32);
-            // Pieces cut by the frame's side are placed by their inner edge (the centre of the
-            // visible part drifts as more or less of the finger is cut off).
-            let all_cut = ids[lo..fit_end].iter().all(|&k| {
+            // A finger cut by the frame's side is placed by its inner edge, its one real side
+            // (the centre of the visible part drifts as more or less of the finger is cut off;
+            // fitting only the uncut rows, the cap's, gave wild slopes).
+            let (mut cut_l, mut cut_r) = (false, false);
+            for &k in &ids[lo..fit_end] {
                 let p = self.pieces[k as usize];
-                p.out_left || p.out_right
-            });
+                cut_l |= p.out_left;
+                cut_r |= p.out_right;
+            }
             let centre_of = |p: &Run| -> Option<f32> {
                 match (p.out_left, p.out_right) {
+                    _ if cut_l && !cut_r && !p.out_right => Some(p.b as f32 - 0.5 * wm),
+                    _ if cut_r && !cut_l && !p.out_left => Some(p.a as f32 + 0.5 * wm),
                     (false, false) => Some(p.centre()),
-                    (true, false) if all_cut => Some(p.b as f32 - 0.5 * wm),
-                    (false, true) if all_cut => Some(p.a as f32 + 0.5 * wm),
                     _ => None,
                 }
             };
