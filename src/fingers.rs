@@ -91,6 +91,8 @@ const CAP_LENGTH_W: f32 = 0.6;
 /// A chain must be at least this many widths long to be a finger (a curled finger's knuckle
 /// shows as a short bump), unless it runs out of the frame.
 const MIN_FINGER_LENGTH_W: f32 = 1.1;
+/// Narrowest chain (grid pixels) taken as past its cap: narrower tops are specks.
+const MIN_EST_W: f32 = 7.0;
 /// Grid sample values.
 const BG: u8 = 0;
 const HAND: u8 = 1;
@@ -145,6 +147,12 @@ struct Chain {
     wmax: f32,
     /// Rows since the tip.
     age: u16,
+    /// Age at which the cap last widened markedly (by more than a tenth): a ragged tip, a
+    /// speck a few pixels wide on top of the cap, is narrow for a few rows, and the width seen
+    /// there is no finger width.
+    grown_at: u16,
+    /// Width when `grown_at` was set.
+    grown_w: f32,
     /// Index of this chain's first piece in the per-chain piece list.
     first: u32,
     nruns: u32,
@@ -184,9 +192,12 @@ impl Chain {
         }
     }
 
-    /// Past its rounded cap: the width is known.
+    /// Past its rounded cap: the width is known. The cap must also have stopped widening for
+    /// a while (a third of its width): below a narrow ragged top, a cap still widens fast.
     fn established(&self) -> bool {
-        self.wmax >= 3.0 && self.age as f32 >= 0.7 * self.wmax
+        self.wmax >= MIN_EST_W
+            && self.age as f32 >= 0.7 * self.wmax
+            && (self.age - self.grown_at) as f32 >= 0.3 * self.wmax
     }
 }
 
@@ -670,6 +681,8 @@ impl FingerFinder {
             vel: 0.0,
             wmax: b - a,
             age: 0,
+            grown_at: 0,
+            grown_w: b - a,
             first: 0,
             nruns: 0,
             best_run: NONE,
@@ -712,6 +725,11 @@ impl FingerFinder {
         ch.bottom = r as u16;
         ch.age = ch.age.saturating_add(1);
         if !ch.established() {
+            // (Measured from the width at the last mark, so slow steady growth still counts.)
+            if b - a > 1.1 * ch.grown_w + 0.5 {
+                ch.grown_at = ch.age;
+                ch.grown_w = b - a;
+            }
             ch.wmax = ch.wmax.max(b - a);
         }
         self.push_piece(c, r, a, b, run);
@@ -771,17 +789,20 @@ impl FingerFinder {
             // Centre line over the finger's distal part (fingers may bend further down).
             let fit_end = end.min(lo + (4.0 * wm) as usize + 1);
             let (mut sn, mut sr, mut su, mut srr, mut sru) = (0f32, 0f32, 0f32, 0f32, 0f32);
-            // Pieces cut by the frame's side are placed by their inner edge (the centre of the
-            // visible part drifts as more or less of the finger is cut off).
-            let all_cut = ids[lo..fit_end].iter().all(|&k| {
+            // A finger cut by the frame's side is placed by its inner edge, its one real side
+            // (the centre of the visible part drifts as more or less of the finger is cut off;
+            // fitting only the uncut rows, the cap's, gave wild slopes).
+            let (mut cut_l, mut cut_r) = (false, false);
+            for &k in &ids[lo..fit_end] {
                 let p = self.pieces[k as usize];
-                p.out_left || p.out_right
-            });
+                cut_l |= p.out_left;
+                cut_r |= p.out_right;
+            }
             let centre_of = |p: &Run| -> Option<f32> {
                 match (p.out_left, p.out_right) {
+                    _ if cut_l && !cut_r && !p.out_right => Some(p.b as f32 - 0.5 * wm),
+                    _ if cut_r && !cut_l && !p.out_left => Some(p.a as f32 + 0.5 * wm),
                     (false, false) => Some(p.centre()),
-                    (true, false) if all_cut => Some(p.b as f32 - 0.5 * wm),
-                    (false, true) if all_cut => Some(p.a as f32 + 0.5 * wm),
                     _ => None,
                 }
             };
