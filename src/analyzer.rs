@@ -32,9 +32,13 @@ pub struct Analyzer {
     config: Config,
     low: LowRes,
     mask: HandMask,
+    /// The first pass's mask while a refined one is tried.
+    mask_first: HandMask,
     segmenter: Segmenter,
     finder: FingerFinder,
     geometry: HandGeometry,
+    /// The geometry of the refined mask, kept when it shows more finger evidence.
+    geometry_refined: HandGeometry,
     ridge: RidgeAnalyzer,
     focus: FocusAnalyzer,
     exposure: ExposureAnalyzer,
@@ -69,9 +73,11 @@ impl Analyzer {
             config,
             low: LowRes::default(),
             mask: HandMask::default(),
+            mask_first: HandMask::default(),
             segmenter: Segmenter::new(),
             finder: FingerFinder::new(),
             geometry: HandGeometry::default(),
+            geometry_refined: HandGeometry::default(),
             ridge: RidgeAnalyzer::new(),
             focus: FocusAnalyzer::new(),
             exposure: ExposureAnalyzer::new(),
@@ -126,6 +132,28 @@ impl Analyzer {
         self.segmenter.segment(&self.low, &mut self.mask);
         self.finder
             .find(&self.mask, &self.low, &self.config, &mut self.geometry);
+        // Second pass: the skin colour refitted on the fingers just found. Kept only when it
+        // shows more finger evidence, since a first pass that mistook background for a finger
+        // refits on the background.
+        if self.geometry.count() > 0 && self.mask.colour {
+            self.mask_first.copy_from(&self.mask);
+            if self
+                .segmenter
+                .refine(&self.low, &self.geometry.finger_mask, &mut self.mask)
+            {
+                self.finder.find(
+                    &self.mask,
+                    &self.low,
+                    &self.config,
+                    &mut self.geometry_refined,
+                );
+                if finger_evidence(&self.geometry_refined) > finger_evidence(&self.geometry) {
+                    std::mem::swap(&mut self.geometry, &mut self.geometry_refined);
+                } else {
+                    std::mem::swap(&mut self.mask, &mut self.mask_first);
+                }
+            }
+        }
         let geo = &self.geometry;
         report.hand = geo.hand;
         report.rotation_deg = geo.angle_deg;
@@ -155,6 +183,10 @@ impl Analyzer {
             }
         }
         report.ppi = distance::estimate(&periods[..np], &widths[..nf], w, h, &self.config);
+        distance::check_against_area(
+            &mut report.ppi,
+            self.geometry.hand_fraction * w as f32 * h as f32,
+        );
         report.estimated_ppi = report.ppi.ppi;
 
         let expected_period = report
@@ -349,6 +381,9 @@ fn finger_quality(f: &FingerReport, config: &Config) -> u8 {
     q.round().clamp(0.0, 100.0) as u8
 }
 
+/// Confidence in the hand side (0-1) from which `wrong_hand` is reported.
+const WRONG_HAND_MIN_CONFIDENCE: f32 = 0.6;
+
 /// Turns the measurements into reasons, in priority order, and the verdict.
 fn decide(report: &mut Report, geo: &HandGeometry, config: &Config) {
     let expected = config.expected_hand;
@@ -360,9 +395,25 @@ fn decide(report: &mut Report, geo: &HandGeometry, config: &Config) {
     let count = report.finger_count;
     if !geo.hand_present || count == 0 {
         push(ReasonCode::NoHand, count as f32, 1.0);
+        // In the dark no hand can be found: say what to fix.
+        let e = &report.exposure;
+        if e.pixels > 0 && e.mean < config.exposure.dark_mean {
+            push(ReasonCode::TooDark, e.mean, config.exposure.dark_mean);
+        }
     } else {
-        if count >= 3 && geo.hand != Hand::Unknown && geo.hand != expected {
-            push(ReasonCode::WrongHand, geo.hand_confidence, 0.5);
+        // Telling the user to switch hands is costly when wrong, and a side decided from three
+        // fingers or from tips at nearly equal heights is a coin flip (confidence 0.5 or just
+        // above): only a clear decision counts.
+        if count >= 3
+            && geo.hand != Hand::Unknown
+            && geo.hand != expected
+            && geo.hand_confidence >= WRONG_HAND_MIN_CONFIDENCE
+        {
+            push(
+                ReasonCode::WrongHand,
+                geo.hand_confidence,
+                WRONG_HAND_MIN_CONFIDENCE,
+            );
         }
         let want = config.expected_fingers;
         if count > want {
@@ -445,6 +496,16 @@ fn decide(report: &mut Report, geo: &HandGeometry, config: &Config) {
     } else {
         Verdict::Reject
     };
+}
+
+/// Finger evidence of a geometry: each counted finger by its visible length in widths, up to
+/// three (a finger-shaped blob scores more than a stub of background).
+fn finger_evidence(geo: &HandGeometry) -> f32 {
+    geo.fingers
+        .iter()
+        .filter(|f| f.counted)
+        .map(|f| (f.length_px / f.width_px.max(1.0)).min(3.0))
+        .sum()
 }
 
 #[cfg(test)]

@@ -198,7 +198,7 @@ pub struct RidgeConfig {
     pub period_mm: f32,
     /// Adult median fingertip width. Default: 17.5 mm (range 15-20).
     pub finger_width_mm: f32,
-    /// Ridge clarity (0-1) below which sharp but unclear ridges give `low_ridge_contrast`. Default: 0.25.
+    /// Ridge clarity (0-1) below which sharp but unclear ridges give `low_ridge_contrast`. Default: 0.05.
     pub min_clarity: f32,
 }
 
@@ -207,7 +207,7 @@ impl Default for RidgeConfig {
         RidgeConfig {
             period_mm: 0.475,
             finger_width_mm: 17.5,
-            min_clarity: 0.25,
+            min_clarity: 0.05,
         }
     }
 }

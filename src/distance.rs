@@ -3,9 +3,11 @@
 //! Two independent rulers: adult ridge periods (0.43-0.52 mm, median 0.475, about +-9% between
 //! people) and fingertip widths (15-20 mm, median 17.5, about +-14%). The ridge ruler is the
 //! sharper one, but a block spectrum can lock onto a harmonic (half the period) or a sub-harmonic,
-//! and a finger's width is robust to blur. So: per finger, a ridge estimate that disagrees with
-//! the fingers' width by more than the two spreads allow is dropped; the median of the survivors
-//! is used; with none, the width median is used and `source` says so.
+//! and a finger's width is robust to blur but only as good as the segmentation. So: per finger, a
+//! ridge estimate further below the fingers' width estimate than the two spreads allow (the
+//! signature of a half-period harmonic) is dropped; the median of the survivors is used; with
+//! none, the width median is used and `source` says so. A ridge estimate above the width's is
+//! kept: a harmonic cannot read high, while a finger segmented too narrow can.
 
 use crate::config::Config;
 use crate::report::{PpiEstimate, PpiSource};
@@ -19,8 +21,8 @@ const DEPTH_MM: f32 = 40.0;
 const RIDGE_SPREAD: f32 = 0.09;
 /// Relative spread of adult fingertip widths between people and fingers.
 const WIDTH_SPREAD: f32 = 0.14;
-/// A ridge estimate further than this factor from the width estimate is taken for a harmonic
-/// or a misread (a half or double period is a factor 2; 2.3 standard deviations of the ratio of
+/// A ridge estimate further than this factor below the width estimate is taken for a harmonic
+/// or a misread (a half period is a factor 2; 2.3 standard deviations of the ratio of
 /// the two rulers is about 1.5).
 const MAX_DISAGREEMENT: f32 = 1.5;
 /// Most fingers combined (the analyzer measures at most ten).
@@ -101,7 +103,11 @@ pub fn estimate(
     let mut nk = 0;
     for &r in &ridge_ppi[..nr] {
         let ok = match from_width {
-            Some(w) => (r / w).max(w / r) <= MAX_DISAGREEMENT,
+            // One-sided: the ridge ruler's failure is a harmonic, which reads a half period
+            // and so a ppi too low. A ridge ppi far above the width's is not a harmonic; there
+            // the width is the one misread (a finger segmented narrower than it is, or a
+            // fragment of one), and overruling the ridges would report a close hand as far.
+            Some(w) => w / r <= MAX_DISAGREEMENT,
             None => true,
         };
         if ok {
@@ -139,6 +145,30 @@ pub fn estimate(
         uncertainty,
         max_reachable_ppi,
         camera_limited: max_reachable_ppi < config.ppi.min,
+    }
+}
+
+/// Most area, in mm², that a hand in view can cover: an adult hand's silhouette is about
+/// 15,000 mm² (190 x 85 mm less the gaps), and a far hand brings its forearm into the frame.
+const MAX_HAND_AREA_MM2: f32 = 40_000.0;
+
+/// Withdraws a width-based estimate that the hand's area contradicts: at the estimated ppi the
+/// `hand_area_px` pixels of hand would cover more millimetres than any hand can. Widths read off
+/// a mask that took in background, or off fragments of fingers, give such low ppi; reporting
+/// "too far" for a hand that fills the frame would send the user the wrong way. Ridge-based
+/// estimates are left alone (they do not depend on the mask's outline).
+pub fn check_against_area(est: &mut PpiEstimate, hand_area_px: f32) {
+    if est.source != PpiSource::Width {
+        return;
+    }
+    let Some(ppi) = est.ppi else {
+        return;
+    };
+    let mm_per_px = 25.4 / ppi.max(1e-3);
+    if hand_area_px * mm_per_px * mm_per_px > MAX_HAND_AREA_MM2 {
+        est.ppi = None;
+        est.source = PpiSource::None;
+        est.uncertainty = 0.0;
     }
 }
 
@@ -192,6 +222,29 @@ mod tests {
         assert_eq!(e.source, PpiSource::Width);
         assert!((e.ppi.expect("w") - 335.0 * 25.4 / 17.5).abs() < 2.0);
         assert!(e.uncertainty >= WIDTH_SPREAD);
+    }
+
+    #[test]
+    fn a_width_estimate_the_hand_area_contradicts_is_withdrawn() {
+        let c = Config::default();
+        // Fingers 40 px wide read as 58 ppi; at that ppi a hand covering half of a 1280x720
+        // frame would be 0.19 mm² per px x 460,800 px = 88,000 mm², more than any hand.
+        let mut e = estimate(&[], &[40.0, 41.0], 1280, 720, &c);
+        assert_eq!(e.source, PpiSource::Width);
+        check_against_area(&mut e, 0.5 * 1280.0 * 720.0);
+        assert_eq!((e.ppi, e.source), (None, PpiSource::None));
+        assert!(
+            e.from_width.is_some(),
+            "what the width said is still reported"
+        );
+        // The same widths over a small hand (3% of the frame: 5,300 mm²) stand.
+        let mut e = estimate(&[], &[40.0, 41.0], 1280, 720, &c);
+        check_against_area(&mut e, 0.03 * 1280.0 * 720.0);
+        assert_eq!(e.source, PpiSource::Width);
+        // Ridge-based estimates are not judged by the mask.
+        let mut e = estimate(&[3.0, 3.1], &[], 1280, 720, &c);
+        check_against_area(&mut e, 0.9 * 1280.0 * 720.0);
+        assert_eq!(e.source, PpiSource::Ridges);
     }
 
     #[test]

@@ -189,8 +189,33 @@ impl ExposureAnalyzer {
                 }
             }
         }
-        let total: u64 = self.hist.iter().sum();
+        let mut total: u64 = self.hist.iter().sum();
         if total == 0 {
+            // No finger: the whole frame's brightness, so that a frame too dark to find a hand
+            // in says so. No glare or clipping is judged without fingers.
+            for by in 0..lh {
+                let bh = block_h(by);
+                let l = &low.luma[by * lw..(by + 1) * lw];
+                for (bx, &li) in l.iter().enumerate() {
+                    self.hist[li as usize] += bh * block_w(bx);
+                }
+            }
+            total = self.hist.iter().sum();
+            if total == 0 {
+                return;
+            }
+            let sum: u64 = self
+                .hist
+                .iter()
+                .enumerate()
+                .map(|(i, &c)| i as u64 * c)
+                .sum();
+            exposure.mean = sum as f32 / total as f32;
+            exposure.p05 = percentile(&self.hist, total, 0.05);
+            exposure.p50 = percentile(&self.hist, total, 0.50);
+            exposure.p95 = percentile(&self.hist, total, 0.95);
+            exposure.pixels = total;
+            exposure.whole_frame = true;
             return;
         }
         let sum: u64 = self

@@ -35,6 +35,11 @@ const MIN_MOTION_BLOCKS: usize = 6;
 const SIGMA_AT_HALF_SCORE: f32 = 0.125 / 0.475;
 /// Motion length over ridge period at the default threshold (0.4 mm / 0.475 mm).
 const MOTION_AT_HALF_SCORE: f32 = 0.4 / 0.475;
+/// Gray levels below which even sharp ridges would not be told from 8-bit quantisation and
+/// compression (a dark frame: at a mean of 40, sharp ridges swing about 2 levels). Where the
+/// ridges' expected amplitude is below it and no silhouette edge is readable, focus is not
+/// judged rather than called blurred.
+const MIN_SHARP_AMPLITUDE: f32 = 2.0;
 /// Sigma over period reported when no ridges are found at all: beyond any threshold.
 const UNRESOLVED_SIGMA: f32 = 0.5;
 
@@ -229,7 +234,8 @@ impl FocusAnalyzer {
         if self.vals.is_empty() {
             // No ridges at all: blurred beyond recognition, unless the silhouette says sharp
             // (then the ridges are worn or dirty: a clarity problem, not a focus one), or
-            // unless even sharp ridges would not stand out of the noise here (a dark frame):
+            // unless even sharp ridges would not stand out of the noise or of 8-bit
+            // quantisation here (a dark frame):
             // then focus cannot be judged and nothing is claimed.
             let (mut noise, mut level, mut k) = (0f32, 0f32, 0f32);
             for b in &ridge.detail {
@@ -237,7 +243,10 @@ impl FocusAnalyzer {
                 level += b.mean;
                 k += 1.0;
             }
-            if k > 0.0 && noise / k >= 0.5 * SHARP_MODULATION * level / k {
+            let sharp_amplitude = SHARP_MODULATION * level / k.max(1.0);
+            let unreadable = noise / k.max(1.0) >= 0.5 * sharp_amplitude
+                || (out.edge_blur_px.is_none() && sharp_amplitude < MIN_SHARP_AMPLITUDE);
+            if k > 0.0 && unreadable {
                 out.judged = false;
                 out.ridge_blur_px = 0.0;
                 out.blur_px = out.edge_blur_px.unwrap_or(0.0);

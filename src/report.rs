@@ -297,7 +297,7 @@ pub struct PpiEstimate {
     pub camera_limited: bool,
 }
 
-/// Exposure over finger pixels.
+/// Exposure over finger pixels (or the whole frame when no finger was found: `whole_frame`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct ExposureStats {
     /// Mean BT.601 luma over finger pixels.
@@ -312,6 +312,9 @@ pub struct ExposureStats {
     pub clipped_fraction: f32,
     /// Finger pixels measured (full-resolution equivalent).
     pub pixels: u64,
+    /// True when no finger was found and the statistics cover the whole frame instead (so a
+    /// frame too dark to find a hand in can still be called too dark).
+    pub whole_frame: bool,
 }
 
 /// Specular highlights on the fingers.
@@ -393,7 +396,7 @@ pub struct Report {
     pub estimated_ppi: Option<f32>,
     /// Both distance estimates and the camera's limit.
     pub ppi: PpiEstimate,
-    /// Exposure over finger pixels.
+    /// Exposure over finger pixels (or the whole frame when no finger was found: `whole_frame`).
     pub exposure: ExposureStats,
     /// Glare.
     pub glare: GlareStats,

@@ -49,6 +49,21 @@ pub struct HandMask {
     pub colour: bool,
 }
 
+impl HandMask {
+    /// Makes `self` a copy of `other`, reusing its buffer (no allocation once warm, unlike
+    /// `clone_from`, which a derived `Clone` implements by allocating a new vector).
+    pub fn copy_from(&mut self, other: &HandMask) {
+        self.width = other.width;
+        self.height = other.height;
+        self.factor = other.factor;
+        self.mask.clear();
+        self.mask.extend_from_slice(&other.mask);
+        self.area = other.area;
+        self.skin_mean = other.skin_mean;
+        self.colour = other.colour;
+    }
+}
+
 /// A 2-D Gaussian in (Cb, Cr): mean and inverse covariance, with the log-determinant.
 #[derive(Clone, Copy, Debug, Default)]
 struct Gauss2 {
@@ -194,6 +209,60 @@ impl Segmenter {
         self.clean(w, h, &mut out.mask);
         self.cut_background(low, w, h, &mut out.mask);
         out.area = out.mask.iter().map(|&m| m as u32).sum();
+    }
+
+    /// Segments again with the skin colour refitted on `fingers` (a low-resolution mask of the
+    /// digits a first pass found, same size as `low`), and the background on the pixels far
+    /// from `previous`. Fingers are the surest skin samples in the frame: a colour model fitted
+    /// on the whole first mask also learns whatever skin-coloured background it took in, and
+    /// then takes in more. Leaves `out` unchanged and returns false when there are too few
+    /// finger pixels to fit (a first pass that found no finger) or the frame has no colour.
+    pub fn refine(&mut self, low: &LowRes, fingers: &[u8], out: &mut HandMask) -> bool {
+        let (w, h) = (low.width as usize, low.height as usize);
+        let n = w * h;
+        if !out.colour
+            || n == 0
+            || fingers.len() != n
+            || out.mask.len() != n
+            || low.cb.len() < n
+            || low.cr.len() < n
+        {
+            return false;
+        }
+        let (cb, cr) = (&low.cb[..n], &low.cr[..n]);
+        let mut skin_m = Moments::default();
+        for i in 0..n {
+            if fingers[i] != 0 {
+                skin_m.add(cb[i] as f32, cr[i] as f32, 1.0);
+            }
+        }
+        // A few dozen pixels of one finger at low resolution already pin the chroma mean.
+        if skin_m.w < 40.0 {
+            return false;
+        }
+        let Some(skin) = Gauss2::from_moments(&skin_m, MIN_CHROMA_VAR) else {
+            return false;
+        };
+        // Background: pixels the first mask left out, plus those taken in but clearly not of
+        // the fingers' colour (so a flooded region is modelled as background).
+        let mut bg_m = Moments::default();
+        for i in (0..n).step_by(2) {
+            let (b, r) = (cb[i] as f32, cr[i] as f32);
+            if out.mask[i] == 0 || skin.d2(b, r) > 4.0 * SKIN_D2 {
+                bg_m.add(b, r, 1.0);
+            }
+        }
+        let back = if bg_m.w > 30.0 {
+            Gauss2::from_moments(&bg_m, 25.0)
+        } else {
+            None
+        };
+        classify(cb, cr, &skin, back.as_ref(), &mut out.mask);
+        self.clean(w, h, &mut out.mask);
+        self.cut_background(low, w, h, &mut out.mask);
+        out.area = out.mask.iter().map(|&m| m as u32).sum();
+        out.skin_mean = skin.m;
+        true
     }
 
     fn prepare_priors(&mut self, w: usize, h: usize) {

@@ -430,9 +430,9 @@ fn null_pointers_are_refused_with_their_name() {
         // Out-of-range index and language, short buffer.
         let ior = fingerqc_status::IndexOutOfRange;
         expect(
-            fingerqc_report_reason_code(report, 1, &mut u),
+            fingerqc_report_reason_code(report, 2, &mut u),
             ior,
-            "reason index 1 is out of range: the report has 1",
+            "reason index 2 is out of range: the report has 2",
         );
         expect(
             fingerqc_report_finger_quality(report, 0, &mut 0u8),
@@ -532,7 +532,7 @@ fn bad_frames_are_refused_with_the_problem_named() {
         );
         let mut n = 0usize;
         fingerqc_report_reason_count(reused, &mut n);
-        assert_eq!(n, 1, "a black frame has one reason, no_hand");
+        assert_eq!(n, 2, "a black frame has two reasons, no_hand and too_dark");
         let mut f = good;
         f.format = 99;
         expect(fingerqc_analyze_into(analyzer, &f, reused), invalid, "99");
