@@ -3,16 +3,22 @@
 
     cargo bench --bench stages -- --save-baseline after
     python3 benches/table.py before after
+    python3 benches/table.py --pivot after     # one row per frame, one column per bench
 
 Each row also gives the last baseline's time as a multiple of the group's `floor` bench (one
 read pass over the frame's luma) and its throughput in frame megapixels per second.
+With --pivot: one table per bench file (pipeline, stages), one row per frame and one column per
+bench, for the one baseline given; the pipeline table adds the NV21 pipeline over the warm and
+the cold floor.
 """
 import json
+import re
 import os
 import sys
 
 root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "target", "criterion")
-baselines = sys.argv[1:] or ["new"]
+pivot = "--pivot" in sys.argv[1:]
+baselines = [a for a in sys.argv[1:] if a != "--pivot"] or ["new"]
 
 
 def median(group_dir, bench, baseline):
@@ -33,6 +39,53 @@ def fmt(ns):
         return f"{ns / 1e3:.1f} µs"
     return f"{ns:.0f} ns"
 
+
+def pivot_tables(baseline):
+    """Frame x bench tables of one baseline's medians (pipeline, then stages)."""
+    for kind in ("pipeline", "stages"):
+        frames, cols, cells = [], [], {}
+        for group_dir in sorted(os.listdir(root)):
+            if not group_dir.startswith(kind + "_"):
+                continue
+            frame = group_dir[len(kind) + 1:]
+            gpath = os.path.join(root, group_dir)
+            for bench in sorted(os.listdir(gpath)):
+                t = median(group_dir, bench, baseline)
+                if t is None:
+                    continue
+                if frame not in frames:
+                    frames.append(frame)
+                if bench not in cols:
+                    cols.append(bench)
+                cells[(frame, bench)] = t
+        if kind == "pipeline":
+            order = ["floor", "floor_cold", "nv21", "nv21_cold", "gray8", "rgb8"]
+        else:
+            order = ["floor", "floor_cold", "downsample_nv21", "downsample_nv21_cold",
+                     "downsample_gray8", "downsample_rgb8", "segment", "fingers",
+                     "roi_copy_all_fingers", "roi_copy_all_fingers_rgb8", "ridge_all_fingers",
+                     "focus_all_fingers", "exposure_glare"]
+        cols = [c for c in order if c in cols] + [c for c in cols if c not in order]
+        extra = ["nv21 / floor", "nv21 / floor_cold"] if kind == "pipeline" else []
+        # Frames by pixel count, generated and sample frames alike.
+        def px(f):
+            m = re.search(r"(\d+)x(\d+)$", f)
+            return int(m.group(1)) * int(m.group(2)) if m else 0
+        frames.sort(key=px)
+        print(f"\n{kind} ({baseline})\n")
+        print("| frame | " + " | ".join(cols + extra) + " |")
+        print("|---|" + "---:|" * len(cols + extra))
+        for f in frames:
+            row = [fmt(cells.get((f, c))) for c in cols]
+            for num, den in (("nv21", "floor"), ("nv21", "floor_cold"))[: len(extra)]:
+                a, b = cells.get((f, num)), cells.get((f, den))
+                row.append(f"{a / b:.0f}x" if a and b else "-")
+            print(f"| {f} | " + " | ".join(row) + " |")
+
+
+if pivot:
+    pivot_tables(baselines[-1])
+    sys.exit(0)
 
 rows = []
 for group_dir in sorted(os.listdir(root)):

@@ -313,13 +313,19 @@ impl FingerFinder {
         let peak = mask_axis(src, w, h, &mut self.sort_buf);
         let mut angle = peak;
         let mut best = f32::MIN;
+        // The axis the scratch (grid, runs, chains, candidates) was last computed for: the
+        // first refinement pass reuses it when it is the axis chosen, rather than scanning the
+        // same grid again (scan, track and candidates depend only on the mask, luma and axis).
+        let mut scanned = None;
         for a in [peak, 0.0] {
-            if a != peak && (a - peak).abs() < 5f32.to_radians() {
+            let same = scanned == Some(a.to_bits());
+            if same || (a != peak && (a - peak).abs() < 5f32.to_radians()) {
                 continue;
             }
             self.scan(src, luma, w, h, a);
             self.track();
             self.candidates();
+            scanned = Some(a.to_bits());
             // A mild prior for upright hands (captures are rarely turned past 30 degrees).
             let tilt = a.to_degrees() / 60.0;
             let score = self.evidence() * (1.0 - tilt * tilt).max(0.1);
@@ -330,9 +336,12 @@ impl FingerFinder {
         }
         // Then refine: the fingers found give the axis more precisely than the boundary.
         for pass in 0..3 {
-            self.scan(src, luma, w, h, angle);
-            self.track();
-            self.candidates();
+            if scanned != Some(angle.to_bits()) {
+                self.scan(src, luma, w, h, angle);
+                self.track();
+                self.candidates();
+                scanned = Some(angle.to_bits());
+            }
             if pass == 2 {
                 break;
             }
