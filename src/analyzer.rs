@@ -134,8 +134,11 @@ impl Analyzer {
             .find(&self.mask, &self.low, &self.config, &mut self.geometry);
         // Second pass: the skin colour refitted on the fingers just found. Kept only when it
         // shows more finger evidence, since a first pass that mistook background for a finger
-        // refits on the background.
-        if self.geometry.count() > 0 && self.mask.colour {
+        // refits on the background. Only when the first pass is in doubt (not the expected
+        // count, or no hand side): it doubles the cost of segmentation and geometry.
+        let doubtful = self.geometry.count() != self.config.expected_fingers
+            || self.geometry.hand == Hand::Unknown;
+        if doubtful && self.geometry.count() > 0 && self.mask.colour {
             self.mask_first.copy_from(&self.mask);
             if self
                 .segmenter
