@@ -25,6 +25,8 @@ const WIDTH_SPREAD: f32 = 0.14;
 /// or a misread (a half period is a factor 2; 2.3 standard deviations of the ratio of
 /// the two rulers is about 1.5).
 const MAX_DISAGREEMENT: f32 = 1.5;
+/// Largest relative spread of the per-finger width estimates for them to overrule ridges.
+const MAX_WIDTH_SPREAD_TO_JUDGE: f32 = 0.25;
 /// Most fingers combined (the analyzer measures at most ten).
 const MAX_FINGERS: usize = 16;
 
@@ -98,11 +100,15 @@ pub fn estimate(
     }
     let from_width = median(&width_ppi[..nw]);
     let all_ridges = median(&ridge_ppi[..nr]);
+    // The width ruler may overrule the ridges only when several fingers agree on it: one blob's
+    // width is as likely a mask that took in background (reading high) as a finger.
+    let width_judge = from_width
+        .filter(|&w| nw >= 2 && rel_spread(&width_ppi[..nw], w) <= MAX_WIDTH_SPREAD_TO_JUDGE);
     // Keep the ridge estimates the width ruler does not contradict.
     let mut kept = [0f32; MAX_FINGERS];
     let mut nk = 0;
     for &r in &ridge_ppi[..nr] {
-        let ok = match from_width {
+        let ok = match width_judge {
             // One-sided: the ridge ruler's failure is a harmonic, which reads a half period
             // and so a ppi too low. A ridge ppi far above the width's is not a harmonic; there
             // the width is the one misread (a finger segmented narrower than it is, or a
@@ -217,6 +223,9 @@ mod tests {
         let e = estimate(&p, &w, 1920, 1080, &c);
         let ppi = e.ppi.expect("estimate");
         assert!((ppi - ppi_of_period(9.1)).abs() < 2.0, "{ppi}");
+        // One finger's width (a blob that may hold background) does not overrule ridges.
+        let e = estimate(&[4.5], &[340.0], 1920, 1080, &c);
+        assert_eq!(e.source, PpiSource::Ridges);
         // All ridges at half period: width takes over and says so.
         let e = estimate(&[4.5, 4.6], &w, 1920, 1080, &c);
         assert_eq!(e.source, PpiSource::Width);
