@@ -93,6 +93,15 @@ const CAP_LENGTH_W: f32 = 0.6;
 const MIN_FINGER_LENGTH_W: f32 = 1.1;
 /// Narrowest chain (grid pixels) taken as past its cap: narrower tops are specks.
 const MIN_EST_W: f32 = 7.0;
+/// A segment starting within this many widths below the end of a chain of its width, over the
+/// same columns, continues that finger below a crease.
+const CREASE_GAP_W: f32 = 0.5;
+/// How far (in widths) the chain above may go on past the top of the part below.
+const CREASE_BESIDE_W: f32 = 0.4;
+/// Rows (in widths) below a segment's top over which its extent is compared with the chain above.
+const CREASE_WINDOW_W: f32 = 0.5;
+/// The chain above must reach this many widths above the segment's top (a finger's distal part).
+const CREASE_ABOVE_W: f32 = 0.8;
 /// Grid sample values.
 const BG: u8 = 0;
 const HAND: u8 = 1;
@@ -227,6 +236,8 @@ struct Cand {
     multiplicity: u8,
     thumb: bool,
     keep: bool,
+    /// Starts right below another finger candidate: the part of a finger below a crease.
+    below_crease: bool,
 }
 
 /// Grid geometry: sample (c, r) lies at image point `o + (c + 0.5) eu + (r + 0.5) ed`.
@@ -923,7 +934,21 @@ impl FingerFinder {
                 multiplicity: 1,
                 thumb: false,
                 keep: long_enough,
+                below_crease: false,
             });
+        }
+        // A crease (a gap of a few rows across a finger in the edge-cut mask) ends the chain
+        // above it, and the part below starts a chain of its own whose top, along a tilted
+        // or ragged crease, can look as rounded as a tip (so `capped` passes it). It is no
+        // fingertip when a finger candidate of about its width runs down to just above it over
+        // the same columns. (Decided for all before any is dropped: the one above must be a
+        // finger itself, since a real tip under a background blob of finger width is no crease.)
+        for i in 0..self.cands.len() {
+            let below = self.cands[i].keep && self.continues_chain_above(i);
+            self.cands[i].below_crease = below;
+        }
+        for c in self.cands.iter_mut() {
+            c.keep &= !c.below_crease;
         }
         // Fingers pressed together form one strip: split it at the shadow lines between them.
         let ncand = self.cands.len();
@@ -959,6 +984,80 @@ impl FingerFinder {
             }
         }
         self.mark_thumb();
+    }
+
+    /// Whether candidate `ci` starts right below another chain of about its width over the
+    /// same columns (the part of a finger below a crease).
+    fn continues_chain_above(&self, ci: usize) -> bool {
+        let c = self.cands[ci];
+        let Some(ch) = self.chains.get(c.chain as usize) else {
+            return false;
+        };
+        if c.cut {
+            return false;
+        }
+        // (Widths compared along the grid rows, as the pieces are measured.)
+        let w = c.width * (1.0 + c.slope * c.slope).sqrt();
+        let top = ch.top as f32;
+        // Its extent over its first half width of rows.
+        let ids = &self.chain_runs[ch.first as usize..(ch.first + ch.nruns) as usize];
+        let (mut a0, mut a1) = (f32::MAX, f32::MIN);
+        for &k in ids {
+            let p = self.pieces[k as usize];
+            if p.row as f32 > top + CREASE_WINDOW_W * w {
+                break;
+            }
+            a0 = a0.min(p.a as f32);
+            a1 = a1.max(p.b as f32);
+        }
+        for o in &self.cands {
+            if !o.keep {
+                continue;
+            }
+            let bi = o.chain as usize;
+            let Some(b) = self.chains.get(bi) else {
+                continue;
+            };
+            if bi == c.chain as usize
+                || (b.top as f32) > top - CREASE_ABOVE_W * w
+                || (b.bottom as f32) < top - CREASE_GAP_W * w
+            {
+                continue;
+            }
+            let bids = &self.chain_runs[b.first as usize..(b.first + b.nruns) as usize];
+            let (mut bw, mut b0, mut b1) = (0f32, f32::MAX, f32::MIN);
+            // Along a tilted crease, or where the mask's ragged edge bridges it, the chain above
+            // goes on beside the part below, but narrow: at its full width only a little past
+            // that part's top (a neighbour goes on at full width).
+            let mut last_wide = 0f32;
+            for &k in bids {
+                let p = self.pieces[k as usize];
+                if p.width() >= 0.7 * w {
+                    last_wide = p.row as f32;
+                }
+            }
+            if last_wide < top - CREASE_GAP_W * w || last_wide > top + CREASE_BESIDE_W * w {
+                continue;
+            }
+            for &k in bids {
+                let p = self.pieces[k as usize];
+                let r = p.row as f32;
+                if r < top - CREASE_GAP_W * w {
+                    continue;
+                }
+                if r > top + CREASE_WINDOW_W * w {
+                    break;
+                }
+                bw = bw.max(p.width());
+                b0 = b0.min(p.a as f32);
+                b1 = b1.max(p.b as f32);
+            }
+            let overlap = a1.min(b1) - a0.max(b0);
+            if bw >= 0.8 * w && bw <= 1.4 * w && overlap >= 0.6 * w {
+                return true;
+            }
+        }
+        false
     }
 
     /// Looks for fingers pressed together inside candidate `ci`: the luma profile across the
