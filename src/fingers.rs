@@ -102,6 +102,10 @@ const CREASE_BESIDE_W: f32 = 0.4;
 const CREASE_WINDOW_W: f32 = 0.5;
 /// The chain above must reach this many widths above the segment's top (a finger's distal part).
 const CREASE_ABOVE_W: f32 = 0.8;
+/// Largest glare hole filled in the mask, as a share of the frame's long side.
+const HOLE_SPAN: f32 = 0.06;
+/// Mean luma of a hole taken as glare (near saturation: specular highlights).
+const GLARE_LUMA: u8 = 200;
 /// Grid sample values.
 const BG: u8 = 0;
 const HAND: u8 = 1;
@@ -288,6 +292,10 @@ pub struct FingerFinder {
     widths: Vec<f32>,
     cands: Vec<Cand>,
     order: Vec<usize>,
+    /// The hand mask with glare holes filled.
+    filled: Vec<u8>,
+    /// Flood-fill queue: the current background component's pixels.
+    stack: Vec<u32>,
 }
 
 impl FingerFinder {
@@ -313,12 +321,16 @@ impl FingerFinder {
             return;
         }
         out.hand_present = out.hand_fraction > 0.01;
-        let src = &mask.mask[..n];
         let luma = if low.luma.len() >= n && low.width == mask.width {
             &low.luma[..n]
         } else {
             &mask.mask[..n]
         };
+        // Glare spots punch small bright holes into a finger's mask, which cut its rows in two
+        // and its chain into fragments: track on the mask with those holes filled.
+        let mut filled = std::mem::take(&mut self.filled);
+        fill_glare_holes(&mask.mask[..n], luma, w, h, &mut filled, &mut self.stack);
+        let src = &filled[..n];
         // Candidate axes: the dominant boundary orientation (fingers are long parallel edges)
         // and straight up; keep the one under which the most finger evidence shows.
         let peak = mask_axis(src, w, h, &mut self.sort_buf);
@@ -352,6 +364,7 @@ impl FingerFinder {
                 _ => break,
             }
         }
+        self.filled = filled;
         out.angle_deg = angle.to_degrees();
         self.emit(mask, config, out);
     }
@@ -1796,5 +1809,81 @@ fn snap_valley(lum: &[u8], x: f32, rad: f32, lo: f32, hi: f32) -> (f32, bool) {
         (at as f32, true)
     } else {
         (x.round(), false)
+    }
+}
+
+/// Copies `mask` into `out` (1 hand, 0 background) with its glare holes filled: background
+/// components that touch no frame edge, span at most `HOLE_SPAN` of the frame's long side and
+/// are bright (mean luma at least `GLARE_LUMA`). The gaps between touching fingers, closed off
+/// where they touch, are holes too, but shadowed or background-coloured, not glare-white.
+/// `queue` is scratch.
+fn fill_glare_holes(
+    mask: &[u8],
+    luma: &[u8],
+    w: usize,
+    h: usize,
+    out: &mut Vec<u8>,
+    queue: &mut Vec<u32>,
+) {
+    const VISITED: u8 = 3;
+    let n = w * h;
+    out.clear();
+    out.extend(mask.iter().take(n).map(|&m| (m != 0) as u8));
+    if out.len() < n || luma.len() < n {
+        return;
+    }
+    let span = (HOLE_SPAN * w.max(h) as f32).max(2.0) as usize;
+    for seed in 0..n {
+        if out[seed] != 0 {
+            continue;
+        }
+        // The queue keeps every pixel pushed, so it is also the component's pixel list.
+        queue.clear();
+        queue.push(seed as u32);
+        out[seed] = VISITED;
+        let (mut x0, mut y0, mut x1, mut y1) = (w, h, 0usize, 0usize);
+        let mut edge = false;
+        let mut lsum = 0u64;
+        let mut head = 0;
+        while let Some(&iv) = queue.get(head) {
+            let i = iv as usize;
+            head += 1;
+            let (x, y) = (i % w, i / w);
+            x0 = x0.min(x);
+            x1 = x1.max(x);
+            y0 = y0.min(y);
+            y1 = y1.max(y);
+            lsum += luma[i] as u64;
+            edge |= x == 0 || y == 0 || x + 1 == w || y + 1 == h;
+            let mut visit = |j: usize| {
+                if out[j] == 0 {
+                    out[j] = VISITED;
+                    queue.push(j as u32);
+                }
+            };
+            if x > 0 {
+                visit(i - 1);
+            }
+            if x + 1 < w {
+                visit(i + 1);
+            }
+            if y > 0 {
+                visit(i - w);
+            }
+            if y + 1 < h {
+                visit(i + w);
+            }
+        }
+        let bright = lsum >= GLARE_LUMA as u64 * queue.len() as u64;
+        if !edge && bright && x1 - x0 < span && y1 - y0 < span {
+            for &i in queue.iter() {
+                out[i as usize] = 1;
+            }
+        }
+    }
+    for v in out.iter_mut() {
+        if *v == VISITED {
+            *v = 0;
+        }
     }
 }
