@@ -93,6 +93,19 @@ const CAP_LENGTH_W: f32 = 0.6;
 const MIN_FINGER_LENGTH_W: f32 = 1.1;
 /// Narrowest chain (grid pixels) taken as past its cap: narrower tops are specks.
 const MIN_EST_W: f32 = 7.0;
+/// A segment starting within this many widths below the end of a chain of its width, over the
+/// same columns, continues that finger below a crease.
+const CREASE_GAP_W: f32 = 0.5;
+/// How far (in widths) the chain above may go on past the top of the part below.
+const CREASE_BESIDE_W: f32 = 0.4;
+/// Rows (in widths) below a segment's top over which its extent is compared with the chain above.
+const CREASE_WINDOW_W: f32 = 0.5;
+/// The chain above must reach this many widths above the segment's top (a finger's distal part).
+const CREASE_ABOVE_W: f32 = 0.8;
+/// Largest glare hole filled in the mask, as a share of the frame's long side.
+const HOLE_SPAN: f32 = 0.06;
+/// Mean luma of a hole taken as glare (near saturation: specular highlights).
+const GLARE_LUMA: u8 = 200;
 /// Grid sample values.
 const BG: u8 = 0;
 const HAND: u8 = 1;
@@ -227,6 +240,8 @@ struct Cand {
     multiplicity: u8,
     thumb: bool,
     keep: bool,
+    /// Starts right below another finger candidate: the part of a finger below a crease.
+    below_crease: bool,
 }
 
 /// Grid geometry: sample (c, r) lies at image point `o + (c + 0.5) eu + (r + 0.5) ed`.
@@ -277,6 +292,10 @@ pub struct FingerFinder {
     widths: Vec<f32>,
     cands: Vec<Cand>,
     order: Vec<usize>,
+    /// The hand mask with glare holes filled.
+    filled: Vec<u8>,
+    /// Flood-fill queue: the current background component's pixels.
+    stack: Vec<u32>,
 }
 
 impl FingerFinder {
@@ -302,12 +321,16 @@ impl FingerFinder {
             return;
         }
         out.hand_present = out.hand_fraction > 0.01;
-        let src = &mask.mask[..n];
         let luma = if low.luma.len() >= n && low.width == mask.width {
             &low.luma[..n]
         } else {
             &mask.mask[..n]
         };
+        // Glare spots punch small bright holes into a finger's mask, which cut its rows in two
+        // and its chain into fragments: track on the mask with those holes filled.
+        let mut filled = std::mem::take(&mut self.filled);
+        fill_glare_holes(&mask.mask[..n], luma, w, h, &mut filled, &mut self.stack);
+        let src = &filled[..n];
         // Candidate axes: the dominant boundary orientation (fingers are long parallel edges)
         // and straight up; keep the one under which the most finger evidence shows.
         let peak = mask_axis(src, w, h, &mut self.sort_buf);
@@ -350,6 +373,7 @@ impl FingerFinder {
                 _ => break,
             }
         }
+        self.filled = filled;
         out.angle_deg = angle.to_degrees();
         self.emit(mask, config, out);
     }
@@ -932,7 +956,21 @@ impl FingerFinder {
                 multiplicity: 1,
                 thumb: false,
                 keep: long_enough,
+                below_crease: false,
             });
+        }
+        // A crease (a gap of a few rows across a finger in the edge-cut mask) ends the chain
+        // above it, and the part below starts a chain of its own whose top, along a tilted
+        // or ragged crease, can look as rounded as a tip (so `capped` passes it). It is no
+        // fingertip when a finger candidate of about its width runs down to just above it over
+        // the same columns. (Decided for all before any is dropped: the one above must be a
+        // finger itself, since a real tip under a background blob of finger width is no crease.)
+        for i in 0..self.cands.len() {
+            let below = self.cands[i].keep && self.continues_chain_above(i);
+            self.cands[i].below_crease = below;
+        }
+        for c in self.cands.iter_mut() {
+            c.keep &= !c.below_crease;
         }
         // Fingers pressed together form one strip: split it at the shadow lines between them.
         let ncand = self.cands.len();
@@ -968,6 +1006,80 @@ impl FingerFinder {
             }
         }
         self.mark_thumb();
+    }
+
+    /// Whether candidate `ci` starts right below another chain of about its width over the
+    /// same columns (the part of a finger below a crease).
+    fn continues_chain_above(&self, ci: usize) -> bool {
+        let c = self.cands[ci];
+        let Some(ch) = self.chains.get(c.chain as usize) else {
+            return false;
+        };
+        if c.cut {
+            return false;
+        }
+        // (Widths compared along the grid rows, as the pieces are measured.)
+        let w = c.width * (1.0 + c.slope * c.slope).sqrt();
+        let top = ch.top as f32;
+        // Its extent over its first half width of rows.
+        let ids = &self.chain_runs[ch.first as usize..(ch.first + ch.nruns) as usize];
+        let (mut a0, mut a1) = (f32::MAX, f32::MIN);
+        for &k in ids {
+            let p = self.pieces[k as usize];
+            if p.row as f32 > top + CREASE_WINDOW_W * w {
+                break;
+            }
+            a0 = a0.min(p.a as f32);
+            a1 = a1.max(p.b as f32);
+        }
+        for o in &self.cands {
+            if !o.keep {
+                continue;
+            }
+            let bi = o.chain as usize;
+            let Some(b) = self.chains.get(bi) else {
+                continue;
+            };
+            if bi == c.chain as usize
+                || (b.top as f32) > top - CREASE_ABOVE_W * w
+                || (b.bottom as f32) < top - CREASE_GAP_W * w
+            {
+                continue;
+            }
+            let bids = &self.chain_runs[b.first as usize..(b.first + b.nruns) as usize];
+            let (mut bw, mut b0, mut b1) = (0f32, f32::MAX, f32::MIN);
+            // Along a tilted crease, or where the mask's ragged edge bridges it, the chain above
+            // goes on beside the part below, but narrow: at its full width only a little past
+            // that part's top (a neighbour goes on at full width).
+            let mut last_wide = 0f32;
+            for &k in bids {
+                let p = self.pieces[k as usize];
+                if p.width() >= 0.7 * w {
+                    last_wide = p.row as f32;
+                }
+            }
+            if last_wide < top - CREASE_GAP_W * w || last_wide > top + CREASE_BESIDE_W * w {
+                continue;
+            }
+            for &k in bids {
+                let p = self.pieces[k as usize];
+                let r = p.row as f32;
+                if r < top - CREASE_GAP_W * w {
+                    continue;
+                }
+                if r > top + CREASE_WINDOW_W * w {
+                    break;
+                }
+                bw = bw.max(p.width());
+                b0 = b0.min(p.a as f32);
+                b1 = b1.max(p.b as f32);
+            }
+            let overlap = a1.min(b1) - a0.max(b0);
+            if bw >= 0.8 * w && bw <= 1.4 * w && overlap >= 0.6 * w {
+                return true;
+            }
+        }
+        false
     }
 
     /// Looks for fingers pressed together inside candidate `ci`: the luma profile across the
@@ -1706,5 +1818,81 @@ fn snap_valley(lum: &[u8], x: f32, rad: f32, lo: f32, hi: f32) -> (f32, bool) {
         (at as f32, true)
     } else {
         (x.round(), false)
+    }
+}
+
+/// Copies `mask` into `out` (1 hand, 0 background) with its glare holes filled: background
+/// components that touch no frame edge, span at most `HOLE_SPAN` of the frame's long side and
+/// are bright (mean luma at least `GLARE_LUMA`). The gaps between touching fingers, closed off
+/// where they touch, are holes too, but shadowed or background-coloured, not glare-white.
+/// `queue` is scratch.
+fn fill_glare_holes(
+    mask: &[u8],
+    luma: &[u8],
+    w: usize,
+    h: usize,
+    out: &mut Vec<u8>,
+    queue: &mut Vec<u32>,
+) {
+    const VISITED: u8 = 3;
+    let n = w * h;
+    out.clear();
+    out.extend(mask.iter().take(n).map(|&m| (m != 0) as u8));
+    if out.len() < n || luma.len() < n {
+        return;
+    }
+    let span = (HOLE_SPAN * w.max(h) as f32).max(2.0) as usize;
+    for seed in 0..n {
+        if out[seed] != 0 {
+            continue;
+        }
+        // The queue keeps every pixel pushed, so it is also the component's pixel list.
+        queue.clear();
+        queue.push(seed as u32);
+        out[seed] = VISITED;
+        let (mut x0, mut y0, mut x1, mut y1) = (w, h, 0usize, 0usize);
+        let mut edge = false;
+        let mut lsum = 0u64;
+        let mut head = 0;
+        while let Some(&iv) = queue.get(head) {
+            let i = iv as usize;
+            head += 1;
+            let (x, y) = (i % w, i / w);
+            x0 = x0.min(x);
+            x1 = x1.max(x);
+            y0 = y0.min(y);
+            y1 = y1.max(y);
+            lsum += luma[i] as u64;
+            edge |= x == 0 || y == 0 || x + 1 == w || y + 1 == h;
+            let mut visit = |j: usize| {
+                if out[j] == 0 {
+                    out[j] = VISITED;
+                    queue.push(j as u32);
+                }
+            };
+            if x > 0 {
+                visit(i - 1);
+            }
+            if x + 1 < w {
+                visit(i + 1);
+            }
+            if y > 0 {
+                visit(i - w);
+            }
+            if y + 1 < h {
+                visit(i + w);
+            }
+        }
+        let bright = lsum >= GLARE_LUMA as u64 * queue.len() as u64;
+        if !edge && bright && x1 - x0 < span && y1 - y0 < span {
+            for &i in queue.iter() {
+                out[i as usize] = 1;
+            }
+        }
+    }
+    for v in out.iter_mut() {
+        if *v == VISITED {
+            *v = 0;
+        }
     }
 }
