@@ -471,7 +471,14 @@ fn decide(report: &mut Report, geo: &HandGeometry, config: &Config) {
         if report.glare.pixels as f32 >= min_glare && report.glare.pixels > 0 {
             push(ReasonCode::Glare, report.glare.fraction, g.min_fraction);
         }
-        if !report.fingers.is_empty() && blur < f.max_blur_mm {
+        // Faint ridges in a dark or overexposed frame are the light's doing, not the skin's:
+        // the user is told about the light, and ridge clarity is judged once it is right.
+        let x = &report.exposure;
+        let exposure_ok = x.pixels > 0
+            && x.mean >= config.exposure.dark_mean
+            && x.mean <= config.exposure.bright_mean
+            && x.clipped_fraction <= config.exposure.max_clipped_fraction;
+        if !report.fingers.is_empty() && blur < f.max_blur_mm && exposure_ok {
             let mut clarity = [0f32; MAX_FINGERS];
             let n = report.fingers.len().min(MAX_FINGERS);
             for (c, fr) in clarity.iter_mut().zip(report.fingers.iter()) {
