@@ -407,7 +407,9 @@ fn decide(report: &mut Report, geo: &HandGeometry, config: &Config) {
         // Telling the user to switch hands is costly when wrong, and a side decided from three
         // fingers or from tips at nearly equal heights is a coin flip (confidence 0.5 or just
         // above): only a clear decision counts.
-        if count >= 3
+        // More than five digits is no hand's outline (background taken for fingers): its
+        // side means nothing.
+        if (3..=5).contains(&count)
             && geo.hand != Hand::Unknown
             && geo.hand != expected
             && geo.hand_confidence >= WRONG_HAND_MIN_CONFIDENCE
