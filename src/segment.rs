@@ -313,15 +313,24 @@ impl Segmenter {
         // exposure) and the soft skin prior, so a large neutral or strongly coloured background
         // does not capture the mode.
         let tex_ref = percentile_u8(&self.texture, 0.9).max(2) as f32;
-        self.seed.clear();
+        // The texture weight takes 256 values: one division each, not one per pixel.
+        let mut tex_w = [0f32; 256];
+        for (v, t) in tex_w.iter_mut().enumerate() {
+            *t = 1.0 + (v as f32 / tex_ref).min(2.0);
+        }
         self.seed.resize(n, 0.0);
-        for y in 0..h {
-            let wy = self.wy[y];
-            for x in 0..w {
-                let i = y * w + x;
-                let t = 1.0 + (self.texture[i] as f32 / tex_ref).min(2.0);
-                let p = self.prior_lut[(cb[i] as usize >> 2) * 64 + (cr[i] as usize >> 2)];
-                self.seed[i] = self.wx[x] * wy * t * p;
+        let prior: &[f32; 64 * 64] = match self.prior_lut.as_slice().try_into() {
+            Ok(p) => p,
+            Err(_) => return,
+        };
+        let wx = &self.wx[..w];
+        for (y, &wy) in self.wy[..h].iter().enumerate() {
+            let row = y * w..(y + 1) * w;
+            let (rb, rr) = (&cb[row.clone()], &cr[row.clone()]);
+            let (rt, rs) = (&self.texture[row.clone()], &mut self.seed[row]);
+            for ((((s, &wxx), &t), &b), &r) in rs.iter_mut().zip(wx).zip(rt).zip(rb).zip(rr) {
+                let p = prior[(b as usize >> 2) * 64 + (r as usize >> 2)];
+                *s = wxx * wy * tex_w[t as usize] * p;
             }
         }
         // 1. Candidate skin colours: peaks of the vote histogram in (Cb, Cr), each refined by
@@ -566,12 +575,16 @@ impl Segmenter {
         self.edge.resize(n, 0);
         let mut hist = [0u32; 256];
         for y in 1..h - 1 {
-            for x in 1..w - 1 {
-                let i = y * w + x;
-                let g = sobel(&self.sm_luma, i, w)
-                    + 2 * (sobel(&self.sm_cb, i, w) + sobel(&self.sm_cr, i, w));
-                let g = g.min(255) as u8;
-                self.edge[i] = g;
+            let rows = (y - 1) * w..(y + 2) * w;
+            let e = &mut self.edge[y * w + 1..(y + 1) * w - 1];
+            edge_row(
+                &self.sm_luma[rows.clone()],
+                &self.sm_cb[rows.clone()],
+                &self.sm_cr[rows],
+                w,
+                e,
+            );
+            for &g in e.iter() {
                 hist[g as usize] += 1;
             }
         }
@@ -701,12 +714,12 @@ impl Segmenter {
         self.comp_area.resize(ncomp + 1, 0);
         self.comp_score.clear();
         self.comp_score.resize(ncomp + 1, 0.0);
-        for y in 0..h {
-            for x in 0..w {
-                let l = self.labels[y * w + x] as usize;
+        for (row, &wy) in self.labels.chunks_exact(w).zip(&self.wy[..h]) {
+            for (&l, &wx) in row.iter().zip(&self.wx[..w]) {
                 if l != 0 {
+                    let l = l as usize;
                     self.comp_area[l] += 1;
-                    self.comp_score[l] += self.wx[x] * self.wy[y];
+                    self.comp_score[l] += wx * wy;
                 }
             }
         }
@@ -746,13 +759,36 @@ fn skin_prior(cb: u8, cr: u8) -> f32 {
 /// Skin by the colour models: close to the skin Gaussian and better explained by it than by
 /// the background Gaussian.
 fn classify(cb: &[u8], cr: &[u8], skin: &Gauss2, back: Option<&Gauss2>, mask: &mut [u8]) {
+    // Branch-free (both tests evaluated, combined with `&`) so the loop vectorises; the same
+    // expressions as `classify_scalar`, so the same bits.
+    let pix = mask.iter_mut().zip(cb).zip(cr);
+    match back {
+        Some(bg) => {
+            for ((m, &b), &r) in pix {
+                let (b, r) = (b as f32, r as f32);
+                let ds = skin.d2(b, r);
+                // Likelihood ratio: skin only where the skin model explains the pixel better.
+                let better = ds + skin.log_det <= bg.d2(b, r) + bg.log_det + 2.0;
+                *m = ((ds < SKIN_D2) & better) as u8;
+            }
+        }
+        None => {
+            for ((m, &b), &r) in pix {
+                *m = (skin.d2(b as f32, r as f32) < SKIN_D2) as u8;
+            }
+        }
+    }
+}
+
+/// Reference for [`classify`]: the per-pixel form it replaced.
+#[cfg(test)]
+fn classify_scalar(cb: &[u8], cr: &[u8], skin: &Gauss2, back: Option<&Gauss2>, mask: &mut [u8]) {
     for (i, m) in mask.iter_mut().enumerate() {
         let (b, r) = (cb[i] as f32, cr[i] as f32);
         let ds = skin.d2(b, r);
         let mut is = ds < SKIN_D2;
         if is {
             if let Some(bg) = back {
-                // Likelihood ratio: skin only where the skin model explains the pixel better.
                 is = ds + skin.log_det <= bg.d2(b, r) + bg.log_det + 2.0;
             }
         }
@@ -800,7 +836,7 @@ fn label(
     s: &mut LabelScratch,
 ) -> u32 {
     let n = w * h;
-    labels.clear();
+    // Every entry is written at the end (runs and the gaps between them): no clearing needed.
     labels.resize(n, 0);
     s.runs.clear();
     s.parent.clear();
@@ -849,6 +885,8 @@ fn label(
     }
     const LABELLED: u32 = 1 << 31;
     let mut next = 0u32;
+    // Runs are in raster order: fill the gap before each run with 0, then the run.
+    let mut pos = 0usize;
     for i in 0..s.runs.len() {
         let r = s.parent[i] as usize;
         let lab = if r == i {
@@ -859,12 +897,48 @@ fn label(
             s.parent[r] & !LABELLED
         };
         let (y, a, b) = s.runs[i];
-        labels[y as usize * w + a as usize..y as usize * w + b as usize].fill(lab);
+        let (a, b) = (y as usize * w + a as usize, y as usize * w + b as usize);
+        labels[pos..a].fill(0);
+        labels[a..b].fill(lab);
+        pos = b;
     }
+    labels[pos..n].fill(0);
     next
 }
 
+/// Edge strength of the interior pixels of one row: `l`, `b`, `r` hold the three rows around it
+/// (3 * `w` bytes) of the smoothed luma, Cb and Cr planes; `out` gets the `w` - 2 interior
+/// values of `sobel(luma) + 2 * (sobel(cb) + sobel(cr))`, capped at 255. Row slices of equal
+/// length so the loop has no bounds checks and vectorises.
+fn edge_row(l: &[u8], b: &[u8], r: &[u8], w: usize, out: &mut [u8]) {
+    let m = w - 2;
+    if l.len() < 3 * w || b.len() < 3 * w || r.len() < 3 * w || out.len() != m {
+        return;
+    }
+    // Each plane's three rows, each as three column-shifted windows of length `m`.
+    fn split(p: &[u8], w: usize, m: usize) -> [[&[u8]; 3]; 3] {
+        let row = |k: usize| {
+            let s = &p[k * w..(k + 1) * w];
+            [&s[..m], &s[1..m + 1], &s[2..m + 2]]
+        };
+        [row(0), row(1), row(2)]
+    }
+    let (pl, pb, pr) = (split(l, w, m), split(b, w, m), split(r, w, m));
+    #[inline(always)]
+    fn sob(p: &[[&[u8]; 3]; 3], x: usize) -> i32 {
+        let v = |k: usize, c: usize| p[k][c][x] as i32;
+        let gx = (v(0, 2) + 2 * v(1, 2) + v(2, 2)) - (v(0, 0) + 2 * v(1, 0) + v(2, 0));
+        let gy = (v(2, 0) + 2 * v(2, 1) + v(2, 2)) - (v(0, 0) + 2 * v(0, 1) + v(0, 2));
+        ((gx.unsigned_abs() + gy.unsigned_abs()) / 4) as i32
+    }
+    for (x, o) in out.iter_mut().enumerate() {
+        let g = sob(&pl, x) + 2 * (sob(&pb, x) + sob(&pr, x));
+        *o = g.min(255) as u8;
+    }
+}
+
 /// Sobel gradient magnitude (|gx| + |gy|, scaled to one level per level) at interior pixel `i`.
+#[cfg(test)]
 #[inline]
 fn sobel(p: &[u8], i: usize, w: usize) -> u32 {
     let v = |j: usize| p[j] as i32;
@@ -875,8 +949,52 @@ fn sobel(p: &[u8], i: usize, w: usize) -> u32 {
     (gx.unsigned_abs() + gy.unsigned_abs()) / 4
 }
 
-/// 3x3 box mean of `src` into `dst` (edges replicate), via `tmp`.
+/// 3x3 box mean of `src` into `dst` (edges replicate), via `tmp`: separable, over row slices
+/// in u16 so both passes vectorise (same rounding as [`box3_scalar`]).
 fn box3(src: &[u8], tmp: &mut Vec<u8>, dst: &mut Vec<u8>, w: usize, h: usize) {
+    let n = w * h;
+    // Every byte of both is written below: no clearing needed.
+    tmp.resize(n, 0);
+    dst.resize(n, 0);
+    if w == 0 || h == 0 || src.len() < n {
+        return;
+    }
+    #[inline(always)]
+    fn mean3(a: u8, b: u8, c: u8) -> u8 {
+        ((a as u16 + b as u16 + c as u16 + 1) / 3) as u8
+    }
+    for (s, d) in src[..n].chunks_exact(w).zip(tmp.chunks_exact_mut(w)) {
+        if w == 1 {
+            d[0] = mean3(s[0], s[0], s[0]);
+            continue;
+        }
+        d[0] = mean3(s[0], s[0], s[1]);
+        d[w - 1] = mean3(s[w - 2], s[w - 1], s[w - 1]);
+        for (((o, &a), &b), &c) in d[1..w - 1]
+            .iter_mut()
+            .zip(&s[..w - 2])
+            .zip(&s[1..w - 1])
+            .zip(&s[2..])
+        {
+            *o = mean3(a, b, c);
+        }
+    }
+    for y in 0..h {
+        let (ya, yc) = (y.saturating_sub(1), (y + 1).min(h - 1));
+        let (ra, rb, rc) = (
+            &tmp[ya * w..(ya + 1) * w],
+            &tmp[y * w..(y + 1) * w],
+            &tmp[yc * w..(yc + 1) * w],
+        );
+        for (((o, &a), &b), &c) in dst[y * w..(y + 1) * w].iter_mut().zip(ra).zip(rb).zip(rc) {
+            *o = mean3(a, b, c);
+        }
+    }
+}
+
+/// Reference for [`box3`]: the per-pixel form it replaced.
+#[cfg(test)]
+fn box3_scalar(src: &[u8], tmp: &mut Vec<u8>, dst: &mut Vec<u8>, w: usize, h: usize) {
     let n = w * h;
     tmp.clear();
     tmp.resize(n, 0);
@@ -925,7 +1043,7 @@ fn morph3_op(
     op: impl Fn(u8, u8) -> u8 + Copy,
 ) {
     let n = w * h;
-    tmp.clear();
+    // Every byte is written below: no clearing needed.
     tmp.resize(n, 0);
     if w == 0 || h == 0 {
         return;
@@ -1008,6 +1126,79 @@ fn otsu(hist: &[u32; 256], n: u32) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// A `w` x `h` plane of arbitrary bytes.
+    fn plane() -> impl Strategy<Value = (usize, usize, Vec<u8>)> {
+        (1usize..40, 1usize..30).prop_flat_map(|(w, h)| {
+            (
+                Just(w),
+                Just(h),
+                proptest::collection::vec(any::<u8>(), w * h),
+            )
+        })
+    }
+
+    /// A regularised Gaussian from arbitrary moments of chroma-like samples.
+    fn gauss(seed: [f32; 5]) -> Option<Gauss2> {
+        let mut m = Moments::default();
+        m.add(seed[0], seed[1], 1.0);
+        m.add(seed[1], seed[2], 1.0 + seed[4] / 255.0);
+        m.add(seed[2], seed[3], 0.5);
+        m.add(seed[3], seed[0], 2.0);
+        Gauss2::from_moments(&m, MIN_CHROMA_VAR)
+    }
+
+    proptest! {
+        // Integer kernels: tolerance zero, every byte equal to the reference.
+        #[test]
+        fn box3_matches_scalar((w, h, src) in plane()) {
+            let (mut t1, mut d1, mut t2, mut d2) = (vec![7; 3], vec![9; 5], Vec::new(), Vec::new());
+            box3(&src, &mut t1, &mut d1, w, h);
+            box3_scalar(&src, &mut t2, &mut d2, w, h);
+            prop_assert_eq!(d1, d2);
+        }
+
+        #[test]
+        fn edge_row_matches_sobel(
+            (w, h, l) in (3usize..40, 3usize..12).prop_flat_map(|(w, h)| {
+                (Just(w), Just(h), proptest::collection::vec(any::<u8>(), w * h))
+            }),
+            rot in 1usize..100,
+        ) {
+            // Cb and Cr: the luma plane rotated, so the three planes differ.
+            let n = w * h;
+            let b: Vec<u8> = (0..n).map(|i| l[(i + rot) % n]).collect();
+            let r: Vec<u8> = (0..n).map(|i| l[(i + 2 * rot) % n].wrapping_mul(3)).collect();
+            for y in 1..h - 1 {
+                let rows = (y - 1) * w..(y + 2) * w;
+                let mut out = vec![0u8; w - 2];
+                edge_row(&l[rows.clone()], &b[rows.clone()], &r[rows], w, &mut out);
+                for x in 1..w - 1 {
+                    let i = y * w + x;
+                    let g = (sobel(&l, i, w) + 2 * (sobel(&b, i, w) + sobel(&r, i, w))).min(255);
+                    prop_assert_eq!(out[x - 1] as u32, g);
+                }
+            }
+        }
+
+        // Float kernel: the same expressions in the same order, so bit-equal (tolerance zero).
+        #[test]
+        fn classify_matches_scalar(
+            (w, h, cb) in plane(),
+            s in proptest::array::uniform5(0f32..255.0),
+            t in proptest::array::uniform5(0f32..255.0),
+            with_back in any::<bool>(),
+        ) {
+            let cr: Vec<u8> = cb.iter().rev().copied().collect();
+            let (Some(skin), back) = (gauss(s), gauss(t)) else { return Ok(()) };
+            let back = if with_back { back } else { None };
+            let (mut m1, mut m2) = (vec![0u8; w * h], vec![0u8; w * h]);
+            classify(&cb, &cr, &skin, back.as_ref(), &mut m1);
+            classify_scalar(&cb, &cr, &skin, back.as_ref(), &mut m2);
+            prop_assert_eq!(m1, m2);
+        }
+    }
 
     #[test]
     fn work_factor_targets_400() {
