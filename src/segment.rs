@@ -573,7 +573,6 @@ impl Segmenter {
         box3(&low.cr[..n], &mut self.tmp, &mut self.sm_cr, w, h);
         self.edge.clear();
         self.edge.resize(n, 0);
-        let mut hist = [0u32; 256];
         for y in 1..h - 1 {
             let rows = (y - 1) * w..(y + 2) * w;
             let e = &mut self.edge[y * w + 1..(y + 1) * w - 1];
@@ -584,10 +583,10 @@ impl Segmenter {
                 w,
                 e,
             );
-            for &g in e.iter() {
-                hist[g as usize] += 1;
-            }
         }
+        // Interior pixels only: the border is 0 in `edge` and was never counted.
+        let mut hist = histogram_u8(&self.edge);
+        hist[0] -= (n - (w - 2) * (h - 2)) as u32;
         // Edges: well above the typical gradient (texture and noise set the median).
         let mut acc = 0;
         let mut median = 0;
@@ -620,12 +619,9 @@ impl Segmenter {
             return;
         }
         self.comp_area.clear();
-        self.comp_area.resize(ncomp + 1, 0);
+        self.comp_area.extend_from_slice(&self.lscratch.area);
         self.comp_border.clear();
         self.comp_border.resize(ncomp + 1, 0);
-        for &l in &self.labels {
-            self.comp_area[l as usize] += 1;
-        }
         // Top-border contact per component, and the top corners.
         let mut top = std::mem::take(&mut self.comp_score);
         top.clear();
@@ -698,9 +694,12 @@ impl Segmenter {
             mark(&self.labels, y * w, &mut self.comp_border);
             mark(&self.labels, y * w + w - 1, &mut self.comp_border);
         }
-        for (m, &l) in mask.iter_mut().zip(&self.labels) {
-            if l != 0 && self.comp_border.get(l as usize).copied() == Some(0) {
-                *m = 1;
+        // By runs (the same pixels as testing each label, without reading the hand's pixels).
+        for (a, b, l) in self.lscratch.labelled_runs(w) {
+            if self.comp_border.get(l as usize).copied() == Some(0) {
+                if let Some(px) = mask.get_mut(a..b) {
+                    px.fill(1);
+                }
             }
         }
     }
@@ -711,16 +710,22 @@ impl Segmenter {
             return;
         }
         self.comp_area.clear();
-        self.comp_area.resize(ncomp + 1, 0);
+        self.comp_area.extend_from_slice(&self.lscratch.area);
         self.comp_score.clear();
         self.comp_score.resize(ncomp + 1, 0.0);
-        for (row, &wy) in self.labels.chunks_exact(w).zip(&self.wy[..h]) {
-            for (&l, &wx) in row.iter().zip(&self.wx[..w]) {
-                if l != 0 {
-                    let l = l as usize;
-                    self.comp_area[l] += 1;
-                    self.comp_score[l] += wx * wy;
-                }
+        // By runs in raster order: each component's weights are summed in the same order as
+        // a pixel-by-pixel pass would, so the float sums are the same.
+        for (a, b, l) in self.lscratch.labelled_runs(w) {
+            let (y, x0, x1) = (a / w, a % w, a % w + (b - a));
+            let (Some(&wy), Some(wx), Some(sc)) = (
+                self.wy.get(y),
+                self.wx.get(x0..x1),
+                self.comp_score.get_mut(l as usize),
+            ) else {
+                continue;
+            };
+            for &wxx in wx {
+                *sc += wxx * wy;
             }
         }
         // The hand component: most centre-weighted area.
@@ -731,13 +736,21 @@ impl Segmenter {
             .max()
             .unwrap_or(0);
         let min_area = (best_area as f32 * MIN_COMPONENT_SHARE).max(4.0) as u32;
-        for (m, &l) in mask.iter_mut().zip(&self.labels) {
-            if *m != 0 {
-                let keep = self
-                    .comp_area
-                    .get(l as usize)
-                    .is_some_and(|&a| a >= min_area);
-                *m = keep as u8;
+        // Labelled pixels (value 1) stay unless their component is small; any other non-zero
+        // value was never labelled and goes (label 0 had area 0 in the per-pixel form). By runs:
+        // one vectorised pass, then only the small components' runs are touched.
+        for m in mask.iter_mut() {
+            *m = (*m == 1) as u8;
+        }
+        for (a, b, l) in self.lscratch.labelled_runs(w) {
+            let keep = self
+                .comp_area
+                .get(l as usize)
+                .is_some_and(|&a| a >= min_area);
+            if !keep {
+                if let Some(px) = mask.get_mut(a..b) {
+                    px.fill(0);
+                }
             }
         }
     }
@@ -810,8 +823,26 @@ fn mark(labels: &[u32], i: usize, border: &mut [u8]) {
 struct LabelScratch {
     /// Runs as (row, start, end).
     runs: Vec<(u32, u32, u32)>,
-    /// Union-find parent of each run, then its compact label.
+    /// Union-find parent of each run, then its compact label (with [`LABELLED`] set).
     parent: Vec<u32>,
+    /// Pixels per label (index 0: pixels not labelled).
+    area: Vec<u32>,
+}
+
+/// Marks an entry of [`LabelScratch::parent`] that holds a compact label.
+const LABELLED: u32 = 1 << 31;
+
+impl LabelScratch {
+    /// Runs in raster order with their labels: (first pixel index, end pixel index, label).
+    fn labelled_runs(&self, w: usize) -> impl Iterator<Item = (usize, usize, u32)> + '_ {
+        self.runs
+            .iter()
+            .zip(&self.parent)
+            .map(move |(&(y, a, b), &p)| {
+                let row = y as usize * w;
+                (row + a as usize, row + b as usize, p & !LABELLED)
+            })
+    }
 }
 
 fn find(parent: &mut [u32], mut i: u32) -> u32 {
@@ -845,22 +876,17 @@ fn label(
     for y in 0..h {
         let row = &mask[y * w..(y + 1) * w];
         let cur_start = s.runs.len();
-        let mut x = 0;
         let mut j = prev_start;
+        let mut x = find_byte(row, 0, value, true);
         while x < w {
-            if row[x] != value {
-                x += 1;
-                continue;
-            }
             let a = x;
-            while x < w && row[x] == value {
-                x += 1;
-            }
+            x = find_byte(row, x, value, false);
             let (a, b) = (a as u32, x as u32);
             let id = s.runs.len() as u32;
             s.runs.push((y as u32, a, b));
             s.parent.push(id);
             // Runs of the previous row that touch this one (sorted, so walk forward).
+            x = find_byte(row, x, value, true);
             while j < prev_end && s.runs[j].2 + e <= a {
                 j += 1;
             }
@@ -883,27 +909,62 @@ fn label(
         let r = find(&mut s.parent, i as u32);
         s.parent[i] = r;
     }
-    const LABELLED: u32 = 1 << 31;
     let mut next = 0u32;
+    s.area.clear();
+    s.area.push(n as u32);
     // Runs are in raster order: fill the gap before each run with 0, then the run.
     let mut pos = 0usize;
     for i in 0..s.runs.len() {
         let r = s.parent[i] as usize;
         let lab = if r == i {
             next += 1;
-            s.parent[i] = next | LABELLED;
+            s.area.push(0);
             next
         } else {
             s.parent[r] & !LABELLED
         };
+        // Roots are read by later runs; the other entries are not read again, so every run
+        // can hold its label from here on.
+        s.parent[i] = lab | LABELLED;
         let (y, a, b) = s.runs[i];
         let (a, b) = (y as usize * w + a as usize, y as usize * w + b as usize);
         labels[pos..a].fill(0);
         labels[a..b].fill(lab);
+        s.area[lab as usize] += (b - a) as u32;
+        s.area[0] -= (b - a) as u32;
         pos = b;
     }
     labels[pos..n].fill(0);
     next
+}
+
+/// The first index from `x` at which `row` holds `value` (`equal`) or holds something else
+/// (`!equal`); `row.len()` when there is none. Eight bytes at a time: masks are long runs.
+fn find_byte(row: &[u8], mut x: usize, value: u8, equal: bool) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let broadcast = value as u64 * ONES;
+    while let Some(chunk) = row.get(x..x + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        // Zero bytes of `diff` are where the row holds `value`.
+        let diff = u64::from_le_bytes(word) ^ broadcast;
+        // Lowest byte that is zero (equal) or non-zero (!equal); the zero-byte test can flag a
+        // byte above a true zero byte too, never below one, so the lowest flag is exact.
+        let hits = if equal {
+            diff.wrapping_sub(ONES) & !diff & HIGHS
+        } else {
+            diff
+        };
+        if hits != 0 {
+            return x + (hits.trailing_zeros() / 8) as usize;
+        }
+        x += 8;
+    }
+    while x < row.len() && (row[x] == value) != equal {
+        x += 1;
+    }
+    x.min(row.len())
 }
 
 /// Edge strength of the interior pixels of one row: `l`, `b`, `r` hold the three rows around it
@@ -1078,10 +1139,7 @@ fn morph3_op(
 }
 
 fn percentile_u8(v: &[u8], q: f32) -> u8 {
-    let mut hist = [0u32; 256];
-    for &x in v {
-        hist[x as usize] += 1;
-    }
+    let hist = histogram_u8(v);
     let target = (v.len() as f32 * q) as u32;
     let mut acc = 0;
     for (i, &c) in hist.iter().enumerate() {
@@ -1091,6 +1149,29 @@ fn percentile_u8(v: &[u8], q: f32) -> u8 {
         }
     }
     255
+}
+
+/// Histogram of `v`, counted into four interleaved tables and summed: on smooth images
+/// neighbouring values repeat, and one table would make every increment wait for the last.
+fn histogram_u8(v: &[u8]) -> [u32; 256] {
+    let mut h = [[0u32; 256]; 4];
+    let mut quads = v.chunks_exact(4);
+    for q in &mut quads {
+        h[0][q[0] as usize] += 1;
+        h[1][q[1] as usize] += 1;
+        h[2][q[2] as usize] += 1;
+        h[3][q[3] as usize] += 1;
+    }
+    for &x in quads.remainder() {
+        h[0][x as usize] += 1;
+    }
+    let mut out = h[0];
+    for t in &h[1..] {
+        for (o, &c) in out.iter_mut().zip(t) {
+            *o += c;
+        }
+    }
+    out
 }
 
 /// Otsu's threshold of a 256-bin histogram.
@@ -1151,6 +1232,20 @@ mod tests {
 
     proptest! {
         // Integer kernels: tolerance zero, every byte equal to the reference.
+        #[test]
+        fn find_byte_matches_scan(
+            row in proptest::collection::vec(0u8..3, 0..40),
+            x in 0usize..45,
+            value in 0u8..3,
+            equal in any::<bool>(),
+        ) {
+            let mut naive = x;
+            while naive < row.len() && (row[naive] == value) != equal {
+                naive += 1;
+            }
+            prop_assert_eq!(find_byte(&row, x, value, equal), naive.min(row.len()));
+        }
+
         #[test]
         fn box3_matches_scalar((w, h, src) in plane()) {
             let (mut t1, mut d1, mut t2, mut d2) = (vec![7; 3], vec![9; 5], Vec::new(), Vec::new());
