@@ -820,13 +820,13 @@ fn mark(labels: &[u32], i: usize, border: &mut [u8]) {
 
 /// Scratch for [`label`].
 #[derive(Debug, Default)]
-struct LabelScratch {
+pub(crate) struct LabelScratch {
     /// Runs as (row, start, end).
     runs: Vec<(u32, u32, u32)>,
     /// Union-find parent of each run, then its compact label (with [`LABELLED`] set).
     parent: Vec<u32>,
     /// Pixels per label (index 0: pixels not labelled).
-    area: Vec<u32>,
+    pub(crate) area: Vec<u32>,
 }
 
 /// Marks an entry of [`LabelScratch::parent`] that holds a compact label.
@@ -834,7 +834,7 @@ const LABELLED: u32 = 1 << 31;
 
 impl LabelScratch {
     /// Runs in raster order with their labels: (first pixel index, end pixel index, label).
-    fn labelled_runs(&self, w: usize) -> impl Iterator<Item = (usize, usize, u32)> + '_ {
+    pub(crate) fn labelled_runs(&self, w: usize) -> impl Iterator<Item = (usize, usize, u32)> + '_ {
         self.runs
             .iter()
             .zip(&self.parent)
@@ -857,7 +857,7 @@ fn find(parent: &mut [u32], mut i: u32) -> u32 {
 /// Labels connected components of pixels equal to `value` (8- or 4-connectivity) into `labels`
 /// (0 = not `value`, else 1..=count), returning the count. Works on runs with union-find: a few
 /// operations per run rather than per pixel.
-fn label(
+pub(crate) fn label(
     mask: &[u8],
     value: u8,
     w: usize,
