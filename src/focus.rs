@@ -449,13 +449,16 @@ impl EdgeProbe {
         let mut top = 0f32;
         for j in 0..ns {
             let t = -half + 0.5 * j as f32;
-            let mut acc = 0.0;
-            for o in -2..=2 {
+            let mut v = [0f32; 5];
+            for (k, o) in (-2..=2).enumerate() {
                 let o = o as f32;
-                let v = bil(xf + t * c - o * s, yf + t * s + o * c);
-                top = top.max(v);
-                acc += v;
+                v[k] = bil(xf + t * c - o * s, yf + t * s + o * c);
             }
+            // The sum in the same order as before (so the same bits); the maximum, exact in any
+            // order, as a small tree so the running `top` waits on one max per sample, not five
+            // (that chain across the whole profile was the loop's critical path).
+            let acc = 0.0 + v[0] + v[1] + v[2] + v[3] + v[4];
+            top = top.max(v[0].max(v[1]).max(v[2].max(v[3])).max(v[4]));
             self.prof.push(acc / 5.0);
         }
         if top >= clip as f32 {

@@ -313,15 +313,24 @@ impl Segmenter {
         // exposure) and the soft skin prior, so a large neutral or strongly coloured background
         // does not capture the mode.
         let tex_ref = percentile_u8(&self.texture, 0.9).max(2) as f32;
-        self.seed.clear();
+        // The texture weight takes 256 values: one division each, not one per pixel.
+        let mut tex_w = [0f32; 256];
+        for (v, t) in tex_w.iter_mut().enumerate() {
+            *t = 1.0 + (v as f32 / tex_ref).min(2.0);
+        }
         self.seed.resize(n, 0.0);
-        for y in 0..h {
-            let wy = self.wy[y];
-            for x in 0..w {
-                let i = y * w + x;
-                let t = 1.0 + (self.texture[i] as f32 / tex_ref).min(2.0);
-                let p = self.prior_lut[(cb[i] as usize >> 2) * 64 + (cr[i] as usize >> 2)];
-                self.seed[i] = self.wx[x] * wy * t * p;
+        let prior: &[f32; 64 * 64] = match self.prior_lut.as_slice().try_into() {
+            Ok(p) => p,
+            Err(_) => return,
+        };
+        let wx = &self.wx[..w];
+        for (y, &wy) in self.wy[..h].iter().enumerate() {
+            let row = y * w..(y + 1) * w;
+            let (rb, rr) = (&cb[row.clone()], &cr[row.clone()]);
+            let (rt, rs) = (&self.texture[row.clone()], &mut self.seed[row]);
+            for ((((s, &wxx), &t), &b), &r) in rs.iter_mut().zip(wx).zip(rt).zip(rb).zip(rr) {
+                let p = prior[(b as usize >> 2) * 64 + (r as usize >> 2)];
+                *s = wxx * wy * tex_w[t as usize] * p;
             }
         }
         // 1. Candidate skin colours: peaks of the vote histogram in (Cb, Cr), each refined by
@@ -564,17 +573,20 @@ impl Segmenter {
         box3(&low.cr[..n], &mut self.tmp, &mut self.sm_cr, w, h);
         self.edge.clear();
         self.edge.resize(n, 0);
-        let mut hist = [0u32; 256];
         for y in 1..h - 1 {
-            for x in 1..w - 1 {
-                let i = y * w + x;
-                let g = sobel(&self.sm_luma, i, w)
-                    + 2 * (sobel(&self.sm_cb, i, w) + sobel(&self.sm_cr, i, w));
-                let g = g.min(255) as u8;
-                self.edge[i] = g;
-                hist[g as usize] += 1;
-            }
+            let rows = (y - 1) * w..(y + 2) * w;
+            let e = &mut self.edge[y * w + 1..(y + 1) * w - 1];
+            edge_row(
+                &self.sm_luma[rows.clone()],
+                &self.sm_cb[rows.clone()],
+                &self.sm_cr[rows],
+                w,
+                e,
+            );
         }
+        // Interior pixels only: the border is 0 in `edge` and was never counted.
+        let mut hist = histogram_u8(&self.edge);
+        hist[0] -= (n - (w - 2) * (h - 2)) as u32;
         // Edges: well above the typical gradient (texture and noise set the median).
         let mut acc = 0;
         let mut median = 0;
@@ -607,12 +619,9 @@ impl Segmenter {
             return;
         }
         self.comp_area.clear();
-        self.comp_area.resize(ncomp + 1, 0);
+        self.comp_area.extend_from_slice(&self.lscratch.area);
         self.comp_border.clear();
         self.comp_border.resize(ncomp + 1, 0);
-        for &l in &self.labels {
-            self.comp_area[l as usize] += 1;
-        }
         // Top-border contact per component, and the top corners.
         let mut top = std::mem::take(&mut self.comp_score);
         top.clear();
@@ -685,9 +694,12 @@ impl Segmenter {
             mark(&self.labels, y * w, &mut self.comp_border);
             mark(&self.labels, y * w + w - 1, &mut self.comp_border);
         }
-        for (m, &l) in mask.iter_mut().zip(&self.labels) {
-            if l != 0 && self.comp_border.get(l as usize).copied() == Some(0) {
-                *m = 1;
+        // By runs (the same pixels as testing each label, without reading the hand's pixels).
+        for (a, b, l) in self.lscratch.labelled_runs(w) {
+            if self.comp_border.get(l as usize).copied() == Some(0) {
+                if let Some(px) = mask.get_mut(a..b) {
+                    px.fill(1);
+                }
             }
         }
     }
@@ -698,16 +710,22 @@ impl Segmenter {
             return;
         }
         self.comp_area.clear();
-        self.comp_area.resize(ncomp + 1, 0);
+        self.comp_area.extend_from_slice(&self.lscratch.area);
         self.comp_score.clear();
         self.comp_score.resize(ncomp + 1, 0.0);
-        for y in 0..h {
-            for x in 0..w {
-                let l = self.labels[y * w + x] as usize;
-                if l != 0 {
-                    self.comp_area[l] += 1;
-                    self.comp_score[l] += self.wx[x] * self.wy[y];
-                }
+        // By runs in raster order: each component's weights are summed in the same order as
+        // a pixel-by-pixel pass would, so the float sums are the same.
+        for (a, b, l) in self.lscratch.labelled_runs(w) {
+            let (y, x0, x1) = (a / w, a % w, a % w + (b - a));
+            let (Some(&wy), Some(wx), Some(sc)) = (
+                self.wy.get(y),
+                self.wx.get(x0..x1),
+                self.comp_score.get_mut(l as usize),
+            ) else {
+                continue;
+            };
+            for &wxx in wx {
+                *sc += wxx * wy;
             }
         }
         // The hand component: most centre-weighted area.
@@ -718,13 +736,21 @@ impl Segmenter {
             .max()
             .unwrap_or(0);
         let min_area = (best_area as f32 * MIN_COMPONENT_SHARE).max(4.0) as u32;
-        for (m, &l) in mask.iter_mut().zip(&self.labels) {
-            if *m != 0 {
-                let keep = self
-                    .comp_area
-                    .get(l as usize)
-                    .is_some_and(|&a| a >= min_area);
-                *m = keep as u8;
+        // Labelled pixels (value 1) stay unless their component is small; any other non-zero
+        // value was never labelled and goes (label 0 had area 0 in the per-pixel form). By runs:
+        // one vectorised pass, then only the small components' runs are touched.
+        for m in mask.iter_mut() {
+            *m = (*m == 1) as u8;
+        }
+        for (a, b, l) in self.lscratch.labelled_runs(w) {
+            let keep = self
+                .comp_area
+                .get(l as usize)
+                .is_some_and(|&a| a >= min_area);
+            if !keep {
+                if let Some(px) = mask.get_mut(a..b) {
+                    px.fill(0);
+                }
             }
         }
     }
@@ -746,13 +772,36 @@ fn skin_prior(cb: u8, cr: u8) -> f32 {
 /// Skin by the colour models: close to the skin Gaussian and better explained by it than by
 /// the background Gaussian.
 fn classify(cb: &[u8], cr: &[u8], skin: &Gauss2, back: Option<&Gauss2>, mask: &mut [u8]) {
+    // Branch-free (both tests evaluated, combined with `&`) so the loop vectorises; the same
+    // expressions as `classify_scalar`, so the same bits.
+    let pix = mask.iter_mut().zip(cb).zip(cr);
+    match back {
+        Some(bg) => {
+            for ((m, &b), &r) in pix {
+                let (b, r) = (b as f32, r as f32);
+                let ds = skin.d2(b, r);
+                // Likelihood ratio: skin only where the skin model explains the pixel better.
+                let better = ds + skin.log_det <= bg.d2(b, r) + bg.log_det + 2.0;
+                *m = ((ds < SKIN_D2) & better) as u8;
+            }
+        }
+        None => {
+            for ((m, &b), &r) in pix {
+                *m = (skin.d2(b as f32, r as f32) < SKIN_D2) as u8;
+            }
+        }
+    }
+}
+
+/// Reference for [`classify`]: the per-pixel form it replaced.
+#[cfg(test)]
+fn classify_scalar(cb: &[u8], cr: &[u8], skin: &Gauss2, back: Option<&Gauss2>, mask: &mut [u8]) {
     for (i, m) in mask.iter_mut().enumerate() {
         let (b, r) = (cb[i] as f32, cr[i] as f32);
         let ds = skin.d2(b, r);
         let mut is = ds < SKIN_D2;
         if is {
             if let Some(bg) = back {
-                // Likelihood ratio: skin only where the skin model explains the pixel better.
                 is = ds + skin.log_det <= bg.d2(b, r) + bg.log_det + 2.0;
             }
         }
@@ -771,11 +820,29 @@ fn mark(labels: &[u32], i: usize, border: &mut [u8]) {
 
 /// Scratch for [`label`].
 #[derive(Debug, Default)]
-struct LabelScratch {
+pub(crate) struct LabelScratch {
     /// Runs as (row, start, end).
     runs: Vec<(u32, u32, u32)>,
-    /// Union-find parent of each run, then its compact label.
+    /// Union-find parent of each run, then its compact label (with [`LABELLED`] set).
     parent: Vec<u32>,
+    /// Pixels per label (index 0: pixels not labelled).
+    pub(crate) area: Vec<u32>,
+}
+
+/// Marks an entry of [`LabelScratch::parent`] that holds a compact label.
+const LABELLED: u32 = 1 << 31;
+
+impl LabelScratch {
+    /// Runs in raster order with their labels: (first pixel index, end pixel index, label).
+    pub(crate) fn labelled_runs(&self, w: usize) -> impl Iterator<Item = (usize, usize, u32)> + '_ {
+        self.runs
+            .iter()
+            .zip(&self.parent)
+            .map(move |(&(y, a, b), &p)| {
+                let row = y as usize * w;
+                (row + a as usize, row + b as usize, p & !LABELLED)
+            })
+    }
 }
 
 fn find(parent: &mut [u32], mut i: u32) -> u32 {
@@ -790,7 +857,7 @@ fn find(parent: &mut [u32], mut i: u32) -> u32 {
 /// Labels connected components of pixels equal to `value` (8- or 4-connectivity) into `labels`
 /// (0 = not `value`, else 1..=count), returning the count. Works on runs with union-find: a few
 /// operations per run rather than per pixel.
-fn label(
+pub(crate) fn label(
     mask: &[u8],
     value: u8,
     w: usize,
@@ -800,7 +867,7 @@ fn label(
     s: &mut LabelScratch,
 ) -> u32 {
     let n = w * h;
-    labels.clear();
+    // Every entry is written at the end (runs and the gaps between them): no clearing needed.
     labels.resize(n, 0);
     s.runs.clear();
     s.parent.clear();
@@ -809,22 +876,17 @@ fn label(
     for y in 0..h {
         let row = &mask[y * w..(y + 1) * w];
         let cur_start = s.runs.len();
-        let mut x = 0;
         let mut j = prev_start;
+        let mut x = find_byte(row, 0, value, true);
         while x < w {
-            if row[x] != value {
-                x += 1;
-                continue;
-            }
             let a = x;
-            while x < w && row[x] == value {
-                x += 1;
-            }
+            x = find_byte(row, x, value, false);
             let (a, b) = (a as u32, x as u32);
             let id = s.runs.len() as u32;
             s.runs.push((y as u32, a, b));
             s.parent.push(id);
             // Runs of the previous row that touch this one (sorted, so walk forward).
+            x = find_byte(row, x, value, true);
             while j < prev_end && s.runs[j].2 + e <= a {
                 j += 1;
             }
@@ -847,24 +909,97 @@ fn label(
         let r = find(&mut s.parent, i as u32);
         s.parent[i] = r;
     }
-    const LABELLED: u32 = 1 << 31;
     let mut next = 0u32;
+    s.area.clear();
+    s.area.push(n as u32);
+    // Runs are in raster order: fill the gap before each run with 0, then the run.
+    let mut pos = 0usize;
     for i in 0..s.runs.len() {
         let r = s.parent[i] as usize;
         let lab = if r == i {
             next += 1;
-            s.parent[i] = next | LABELLED;
+            s.area.push(0);
             next
         } else {
             s.parent[r] & !LABELLED
         };
+        // Roots are read by later runs; the other entries are not read again, so every run
+        // can hold its label from here on.
+        s.parent[i] = lab | LABELLED;
         let (y, a, b) = s.runs[i];
-        labels[y as usize * w + a as usize..y as usize * w + b as usize].fill(lab);
+        let (a, b) = (y as usize * w + a as usize, y as usize * w + b as usize);
+        labels[pos..a].fill(0);
+        labels[a..b].fill(lab);
+        s.area[lab as usize] += (b - a) as u32;
+        s.area[0] -= (b - a) as u32;
+        pos = b;
     }
+    labels[pos..n].fill(0);
     next
 }
 
+/// The first index from `x` at which `row` holds `value` (`equal`) or holds something else
+/// (`!equal`); `row.len()` when there is none. Eight bytes at a time: masks are long runs.
+fn find_byte(row: &[u8], mut x: usize, value: u8, equal: bool) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let broadcast = value as u64 * ONES;
+    while let Some(chunk) = row.get(x..x + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        // Zero bytes of `diff` are where the row holds `value`.
+        let diff = u64::from_le_bytes(word) ^ broadcast;
+        // Lowest byte that is zero (equal) or non-zero (!equal); the zero-byte test can flag a
+        // byte above a true zero byte too, never below one, so the lowest flag is exact.
+        let hits = if equal {
+            diff.wrapping_sub(ONES) & !diff & HIGHS
+        } else {
+            diff
+        };
+        if hits != 0 {
+            return x + (hits.trailing_zeros() / 8) as usize;
+        }
+        x += 8;
+    }
+    while x < row.len() && (row[x] == value) != equal {
+        x += 1;
+    }
+    x.min(row.len())
+}
+
+/// Edge strength of the interior pixels of one row: `l`, `b`, `r` hold the three rows around it
+/// (3 * `w` bytes) of the smoothed luma, Cb and Cr planes; `out` gets the `w` - 2 interior
+/// values of `sobel(luma) + 2 * (sobel(cb) + sobel(cr))`, capped at 255. Row slices of equal
+/// length so the loop has no bounds checks and vectorises.
+fn edge_row(l: &[u8], b: &[u8], r: &[u8], w: usize, out: &mut [u8]) {
+    let m = w - 2;
+    if l.len() < 3 * w || b.len() < 3 * w || r.len() < 3 * w || out.len() != m {
+        return;
+    }
+    // Each plane's three rows, each as three column-shifted windows of length `m`.
+    fn split(p: &[u8], w: usize, m: usize) -> [[&[u8]; 3]; 3] {
+        let row = |k: usize| {
+            let s = &p[k * w..(k + 1) * w];
+            [&s[..m], &s[1..m + 1], &s[2..m + 2]]
+        };
+        [row(0), row(1), row(2)]
+    }
+    let (pl, pb, pr) = (split(l, w, m), split(b, w, m), split(r, w, m));
+    #[inline(always)]
+    fn sob(p: &[[&[u8]; 3]; 3], x: usize) -> i32 {
+        let v = |k: usize, c: usize| p[k][c][x] as i32;
+        let gx = (v(0, 2) + 2 * v(1, 2) + v(2, 2)) - (v(0, 0) + 2 * v(1, 0) + v(2, 0));
+        let gy = (v(2, 0) + 2 * v(2, 1) + v(2, 2)) - (v(0, 0) + 2 * v(0, 1) + v(0, 2));
+        ((gx.unsigned_abs() + gy.unsigned_abs()) / 4) as i32
+    }
+    for (x, o) in out.iter_mut().enumerate() {
+        let g = sob(&pl, x) + 2 * (sob(&pb, x) + sob(&pr, x));
+        *o = g.min(255) as u8;
+    }
+}
+
 /// Sobel gradient magnitude (|gx| + |gy|, scaled to one level per level) at interior pixel `i`.
+#[cfg(test)]
 #[inline]
 fn sobel(p: &[u8], i: usize, w: usize) -> u32 {
     let v = |j: usize| p[j] as i32;
@@ -875,8 +1010,52 @@ fn sobel(p: &[u8], i: usize, w: usize) -> u32 {
     (gx.unsigned_abs() + gy.unsigned_abs()) / 4
 }
 
-/// 3x3 box mean of `src` into `dst` (edges replicate), via `tmp`.
+/// 3x3 box mean of `src` into `dst` (edges replicate), via `tmp`: separable, over row slices
+/// in u16 so both passes vectorise (same rounding as [`box3_scalar`]).
 fn box3(src: &[u8], tmp: &mut Vec<u8>, dst: &mut Vec<u8>, w: usize, h: usize) {
+    let n = w * h;
+    // Every byte of both is written below: no clearing needed.
+    tmp.resize(n, 0);
+    dst.resize(n, 0);
+    if w == 0 || h == 0 || src.len() < n {
+        return;
+    }
+    #[inline(always)]
+    fn mean3(a: u8, b: u8, c: u8) -> u8 {
+        ((a as u16 + b as u16 + c as u16 + 1) / 3) as u8
+    }
+    for (s, d) in src[..n].chunks_exact(w).zip(tmp.chunks_exact_mut(w)) {
+        if w == 1 {
+            d[0] = mean3(s[0], s[0], s[0]);
+            continue;
+        }
+        d[0] = mean3(s[0], s[0], s[1]);
+        d[w - 1] = mean3(s[w - 2], s[w - 1], s[w - 1]);
+        for (((o, &a), &b), &c) in d[1..w - 1]
+            .iter_mut()
+            .zip(&s[..w - 2])
+            .zip(&s[1..w - 1])
+            .zip(&s[2..])
+        {
+            *o = mean3(a, b, c);
+        }
+    }
+    for y in 0..h {
+        let (ya, yc) = (y.saturating_sub(1), (y + 1).min(h - 1));
+        let (ra, rb, rc) = (
+            &tmp[ya * w..(ya + 1) * w],
+            &tmp[y * w..(y + 1) * w],
+            &tmp[yc * w..(yc + 1) * w],
+        );
+        for (((o, &a), &b), &c) in dst[y * w..(y + 1) * w].iter_mut().zip(ra).zip(rb).zip(rc) {
+            *o = mean3(a, b, c);
+        }
+    }
+}
+
+/// Reference for [`box3`]: the per-pixel form it replaced.
+#[cfg(test)]
+fn box3_scalar(src: &[u8], tmp: &mut Vec<u8>, dst: &mut Vec<u8>, w: usize, h: usize) {
     let n = w * h;
     tmp.clear();
     tmp.resize(n, 0);
@@ -925,7 +1104,7 @@ fn morph3_op(
     op: impl Fn(u8, u8) -> u8 + Copy,
 ) {
     let n = w * h;
-    tmp.clear();
+    // Every byte is written below: no clearing needed.
     tmp.resize(n, 0);
     if w == 0 || h == 0 {
         return;
@@ -960,10 +1139,7 @@ fn morph3_op(
 }
 
 fn percentile_u8(v: &[u8], q: f32) -> u8 {
-    let mut hist = [0u32; 256];
-    for &x in v {
-        hist[x as usize] += 1;
-    }
+    let hist = histogram_u8(v);
     let target = (v.len() as f32 * q) as u32;
     let mut acc = 0;
     for (i, &c) in hist.iter().enumerate() {
@@ -973,6 +1149,29 @@ fn percentile_u8(v: &[u8], q: f32) -> u8 {
         }
     }
     255
+}
+
+/// Histogram of `v`, counted into four interleaved tables and summed: on smooth images
+/// neighbouring values repeat, and one table would make every increment wait for the last.
+fn histogram_u8(v: &[u8]) -> [u32; 256] {
+    let mut h = [[0u32; 256]; 4];
+    let mut quads = v.chunks_exact(4);
+    for q in &mut quads {
+        h[0][q[0] as usize] += 1;
+        h[1][q[1] as usize] += 1;
+        h[2][q[2] as usize] += 1;
+        h[3][q[3] as usize] += 1;
+    }
+    for &x in quads.remainder() {
+        h[0][x as usize] += 1;
+    }
+    let mut out = h[0];
+    for t in &h[1..] {
+        for (o, &c) in out.iter_mut().zip(t) {
+            *o += c;
+        }
+    }
+    out
 }
 
 /// Otsu's threshold of a 256-bin histogram.
@@ -1008,6 +1207,93 @@ fn otsu(hist: &[u32; 256], n: u32) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// A `w` x `h` plane of arbitrary bytes.
+    fn plane() -> impl Strategy<Value = (usize, usize, Vec<u8>)> {
+        (1usize..40, 1usize..30).prop_flat_map(|(w, h)| {
+            (
+                Just(w),
+                Just(h),
+                proptest::collection::vec(any::<u8>(), w * h),
+            )
+        })
+    }
+
+    /// A regularised Gaussian from arbitrary moments of chroma-like samples.
+    fn gauss(seed: [f32; 5]) -> Option<Gauss2> {
+        let mut m = Moments::default();
+        m.add(seed[0], seed[1], 1.0);
+        m.add(seed[1], seed[2], 1.0 + seed[4] / 255.0);
+        m.add(seed[2], seed[3], 0.5);
+        m.add(seed[3], seed[0], 2.0);
+        Gauss2::from_moments(&m, MIN_CHROMA_VAR)
+    }
+
+    proptest! {
+        // Integer kernels: tolerance zero, every byte equal to the reference.
+        #[test]
+        fn find_byte_matches_scan(
+            row in proptest::collection::vec(0u8..3, 0..40),
+            x in 0usize..45,
+            value in 0u8..3,
+            equal in any::<bool>(),
+        ) {
+            let mut naive = x;
+            while naive < row.len() && (row[naive] == value) != equal {
+                naive += 1;
+            }
+            prop_assert_eq!(find_byte(&row, x, value, equal), naive.min(row.len()));
+        }
+
+        #[test]
+        fn box3_matches_scalar((w, h, src) in plane()) {
+            let (mut t1, mut d1, mut t2, mut d2) = (vec![7; 3], vec![9; 5], Vec::new(), Vec::new());
+            box3(&src, &mut t1, &mut d1, w, h);
+            box3_scalar(&src, &mut t2, &mut d2, w, h);
+            prop_assert_eq!(d1, d2);
+        }
+
+        #[test]
+        fn edge_row_matches_sobel(
+            (w, h, l) in (3usize..40, 3usize..12).prop_flat_map(|(w, h)| {
+                (Just(w), Just(h), proptest::collection::vec(any::<u8>(), w * h))
+            }),
+            rot in 1usize..100,
+        ) {
+            // Cb and Cr: the luma plane rotated, so the three planes differ.
+            let n = w * h;
+            let b: Vec<u8> = (0..n).map(|i| l[(i + rot) % n]).collect();
+            let r: Vec<u8> = (0..n).map(|i| l[(i + 2 * rot) % n].wrapping_mul(3)).collect();
+            for y in 1..h - 1 {
+                let rows = (y - 1) * w..(y + 2) * w;
+                let mut out = vec![0u8; w - 2];
+                edge_row(&l[rows.clone()], &b[rows.clone()], &r[rows], w, &mut out);
+                for x in 1..w - 1 {
+                    let i = y * w + x;
+                    let g = (sobel(&l, i, w) + 2 * (sobel(&b, i, w) + sobel(&r, i, w))).min(255);
+                    prop_assert_eq!(out[x - 1] as u32, g);
+                }
+            }
+        }
+
+        // Float kernel: the same expressions in the same order, so bit-equal (tolerance zero).
+        #[test]
+        fn classify_matches_scalar(
+            (w, h, cb) in plane(),
+            s in proptest::array::uniform5(0f32..255.0),
+            t in proptest::array::uniform5(0f32..255.0),
+            with_back in any::<bool>(),
+        ) {
+            let cr: Vec<u8> = cb.iter().rev().copied().collect();
+            let (Some(skin), back) = (gauss(s), gauss(t)) else { return Ok(()) };
+            let back = if with_back { back } else { None };
+            let (mut m1, mut m2) = (vec![0u8; w * h], vec![0u8; w * h]);
+            classify(&cb, &cr, &skin, back.as_ref(), &mut m1);
+            classify_scalar(&cb, &cr, &skin, back.as_ref(), &mut m2);
+            prop_assert_eq!(m1, m2);
+        }
+    }
 
     #[test]
     fn work_factor_targets_400() {
