@@ -121,6 +121,17 @@ pub fn estimate(
             nk += 1;
         }
     }
+    // Between fingers, too: one finger locked onto the second harmonic reads about half the
+    // others (a harmonic never reads high), and with two fingers a median would average it in.
+    let top = kept[..nk].iter().copied().fold(0.0f32, f32::max);
+    let mut nh = 0;
+    for i in 0..nk {
+        if kept[i] * MAX_DISAGREEMENT >= top {
+            kept[nh] = kept[i];
+            nh += 1;
+        }
+    }
+    let nk = nh;
     let from_ridges = median(&kept[..nk]);
     let (ppi, source, uncertainty) = match (from_ridges, from_width) {
         (Some(r), _) => {
@@ -223,6 +234,11 @@ mod tests {
         let e = estimate(&p, &w, 1920, 1080, &c);
         let ppi = e.ppi.expect("estimate");
         assert!((ppi - ppi_of_period(9.1)).abs() < 2.0, "{ppi}");
+        // Two fingers, one at the harmonic, no width to judge: the harmonic is dropped, not
+        // averaged in.
+        let e = estimate(&[9.0, 4.6], &[], 1920, 1080, &c);
+        let ppi = e.ppi.expect("estimate");
+        assert!((ppi - ppi_of_period(9.0)).abs() < 1.0, "{ppi}");
         // One finger's width (a blob that may hold background) does not overrule ridges.
         let e = estimate(&[4.5], &[340.0], 1920, 1080, &c);
         assert_eq!(e.source, PpiSource::Ridges);
