@@ -336,8 +336,18 @@ fn summarise_focus(report: &mut Report) {
     let mut motion = [0f32; MAX_FINGERS];
     let mut score = [0f32; MAX_FINGERS];
     let (mut nb, mut nm, mut ns) = (0, 0, 0);
+    // Blur from the fingertips whose ridges were resolved, when there are any: a box that
+    // missed its fingertip (background, a fragment) shows no ridges and would read as blurred,
+    // while optical blur is shared by all fingers in the focal plane.
+    let resolved = report
+        .fingers
+        .iter()
+        .any(|f| f.ridge_period_px.is_some() && f.blur_mm.is_some());
     for f in report.fingers.iter().take(MAX_FINGERS) {
-        if let Some(b) = f.blur_mm {
+        if let Some(b) = f
+            .blur_mm
+            .filter(|_| !resolved || f.ridge_period_px.is_some())
+        {
             blur[nb] = b;
             nb += 1;
         }
