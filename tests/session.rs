@@ -1017,12 +1017,14 @@ fn guidance_follows_generated_sequences() {
 #[test]
 fn capture_on_generated_sequences_is_sharp_and_500_ppi() {
     // Ten held-out sequences at 1080p, 15 fps: approach, shake, then 1.47 s settled and sharp.
-    // Measured: a capture fires on 6 of 10 (on the others the finger count or the hand side
+    // Measured: a capture fires on 6-8 of 10 (on the others the finger count or the hand side
     // still flickers on settled frames, so the stable stretch never lasts 0.4 s); the floor is
-    // one under. Every capture that fires must be right: after the hand settled, sharp, the
-    // sharpest frame of its stretch within 0.02 mm, and its crops at 500 ppi within 10% (median
-    // over fingers; a single finger's crop inherits the person's ridge period, +-9%).
+    // 5. Every capture that fires must be right: after the hand settled, sharp, the sharpest
+    // frame of its stretch within 0.02 mm, and its crops at 500 ppi: within 10% over the
+    // captures (median), within 20% each (the ppi rests on the adult median ridge period, and
+    // one person's departs from it by +-9%).
     let mut fired = 0;
+    let mut ratios = Vec::new();
     for seed in 1_000_000u64..1_000_010 {
         let r = generated::run(seed, 1920, 1080, 15.0);
         let settle = (r.spec.approach_s + r.spec.shake_s) as f64;
@@ -1066,12 +1068,22 @@ fn capture_on_generated_sequences_is_sharp_and_500_ppi() {
             "seed {seed}: captured at {:.2} s, crop periods {periods:?}, want {want:.2}",
             r.t[c]
         );
+        // One person's ridge period departs from the adult median the ppi assumes by +-9%
+        // (one sigma), so a single capture may miss 500 ppi by more than 10%; 20% is far out.
         assert!(
-            (median / want - 1.0).abs() < 0.10,
+            (median / want - 1.0).abs() < 0.20,
             "seed {seed}: median crop period {median} vs {want}"
         );
+        ratios.push(median / want);
     }
     assert!(fired >= 5, "captures fired on {fired} of 10 sequences");
+    // Over the captures, the crops sit at 500 ppi within 10%.
+    ratios.sort_by(f32::total_cmp);
+    let typical = ratios[ratios.len() / 2];
+    assert!(
+        (typical - 1.0).abs() < 0.10,
+        "median crop scale {typical} over {ratios:?}"
+    );
 }
 
 #[test]
