@@ -190,14 +190,6 @@ impl Analyzer {
             &mut report.ppi,
             self.geometry.hand_fraction * w as f32 * h as f32,
         );
-        let mut spread = 0f32;
-        let counted = || self.geometry.fingers.iter().filter(|f| f.counted);
-        for a in counted() {
-            for b in counted() {
-                spread = spread.max((a.tip[0] - b.tip[0]).hypot(a.tip[1] - b.tip[1]));
-            }
-        }
-        distance::check_against_spread(&mut report.ppi, spread);
         report.estimated_ppi = report.ppi.ppi;
 
         let expected_period = report

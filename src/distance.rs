@@ -189,27 +189,6 @@ pub fn check_against_area(est: &mut PpiEstimate, hand_area_px: f32) {
     }
 }
 
-/// Widest spread, in mm, between two fingertips of one hand (index to little finger with the
-/// fingers spread wide; about 70 mm held together).
-const MAX_TIP_SPREAD_MM: f32 = 110.0;
-
-/// Withdraws a width-based estimate that the fingertips' spread contradicts: tips `spread_px`
-/// apart cannot belong to one hand at a ppi under `spread_px / 110 mm`. Fingers that are
-/// fragments or background scattered over the frame give such narrow widths and wide spreads.
-pub fn check_against_spread(est: &mut PpiEstimate, spread_px: f32) {
-    if est.source != PpiSource::Width || !spread_px.is_finite() {
-        return;
-    }
-    let Some(ppi) = est.ppi else {
-        return;
-    };
-    if ppi < spread_px * 25.4 / MAX_TIP_SPREAD_MM {
-        est.ppi = None;
-        est.source = PpiSource::None;
-        est.uncertainty = 0.0;
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -291,19 +270,6 @@ mod tests {
         let mut e = estimate(&[3.0, 3.1], &[], 1280, 720, &c);
         check_against_area(&mut e, 0.9 * 1280.0 * 720.0);
         assert_eq!(e.source, PpiSource::Ridges);
-    }
-
-    #[test]
-    fn a_width_estimate_the_tip_spread_contradicts_is_withdrawn() {
-        let c = Config::default();
-        // 30 px fingers read 43 ppi; tips 1200 px apart would need at least 277 ppi.
-        let mut e = estimate(&[], &[30.0, 31.0], 1920, 1080, &c);
-        check_against_spread(&mut e, 1200.0);
-        assert_eq!((e.ppi, e.source), (None, PpiSource::None));
-        // A far hand: tips 150 px apart agree with 43 ppi (88 mm).
-        let mut e = estimate(&[], &[30.0, 31.0], 1920, 1080, &c);
-        check_against_spread(&mut e, 150.0);
-        assert_eq!(e.source, PpiSource::Width);
     }
 
     #[test]
