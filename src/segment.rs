@@ -1014,43 +1014,14 @@ fn sobel(p: &[u8], i: usize, w: usize) -> u32 {
 /// in u16 so both passes vectorise (same rounding as [`box3_scalar`]).
 fn box3(src: &[u8], tmp: &mut Vec<u8>, dst: &mut Vec<u8>, w: usize, h: usize) {
     let n = w * h;
-    // Every byte of both is written below: no clearing needed.
-    tmp.resize(n, 0);
     dst.resize(n, 0);
-    if w == 0 || h == 0 || src.len() < n {
+    if src.len() < n {
+        tmp.resize(n, 0);
         return;
     }
-    #[inline(always)]
-    fn mean3(a: u8, b: u8, c: u8) -> u8 {
+    separable3(&src[..n], tmp, dst, w, h, |a, b, c| {
         ((a as u16 + b as u16 + c as u16 + 1) / 3) as u8
-    }
-    for (s, d) in src[..n].chunks_exact(w).zip(tmp.chunks_exact_mut(w)) {
-        if w == 1 {
-            d[0] = mean3(s[0], s[0], s[0]);
-            continue;
-        }
-        d[0] = mean3(s[0], s[0], s[1]);
-        d[w - 1] = mean3(s[w - 2], s[w - 1], s[w - 1]);
-        for (((o, &a), &b), &c) in d[1..w - 1]
-            .iter_mut()
-            .zip(&s[..w - 2])
-            .zip(&s[1..w - 1])
-            .zip(&s[2..])
-        {
-            *o = mean3(a, b, c);
-        }
-    }
-    for y in 0..h {
-        let (ya, yc) = (y.saturating_sub(1), (y + 1).min(h - 1));
-        let (ra, rb, rc) = (
-            &tmp[ya * w..(ya + 1) * w],
-            &tmp[y * w..(y + 1) * w],
-            &tmp[yc * w..(yc + 1) * w],
-        );
-        for (((o, &a), &b), &c) in dst[y * w..(y + 1) * w].iter_mut().zip(ra).zip(rb).zip(rc) {
-            *o = mean3(a, b, c);
-        }
-    }
+    });
 }
 
 /// Reference for [`box3`]: the per-pixel form it replaced.
@@ -1093,8 +1064,7 @@ fn morph3(src: &[u8], tmp: &mut Vec<u8>, dst: &mut [u8], w: usize, h: usize, max
     }
 }
 
-/// Separable 3x3 morphology with a bytewise `op` (OR dilates, AND erodes a 0/1 mask), written
-/// as slice zips so the compiler vectorises it.
+/// Separable 3x3 morphology with a bytewise `op` (OR dilates, AND erodes a 0/1 mask).
 fn morph3_op(
     src: &[u8],
     tmp: &mut Vec<u8>,
@@ -1103,26 +1073,41 @@ fn morph3_op(
     h: usize,
     op: impl Fn(u8, u8) -> u8 + Copy,
 ) {
+    separable3(src, tmp, dst, w, h, move |a, b, c| op(op(a, b), c));
+}
+
+/// A separable 3x3 filter: `f` over each row's three neighbours into `tmp`, then over each
+/// column's three into `dst`, edges replicated. Written as slice zips so the compiler
+/// vectorises it; `f` must be symmetric enough that `f(a, a, b)` is the edge value wanted
+/// (true of a rounded mean and of min/max).
+fn separable3(
+    src: &[u8],
+    tmp: &mut Vec<u8>,
+    dst: &mut [u8],
+    w: usize,
+    h: usize,
+    f: impl Fn(u8, u8, u8) -> u8 + Copy,
+) {
     let n = w * h;
     // Every byte is written below: no clearing needed.
     tmp.resize(n, 0);
-    if w == 0 || h == 0 {
+    if w == 0 || h == 0 || dst.len() < n {
         return;
     }
     for (s, d) in src.chunks_exact(w).zip(tmp.chunks_exact_mut(w)) {
         if w == 1 {
-            d[0] = s[0];
+            d[0] = f(s[0], s[0], s[0]);
             continue;
         }
-        d[0] = op(s[0], s[1]);
-        d[w - 1] = op(s[w - 2], s[w - 1]);
+        d[0] = f(s[0], s[0], s[1]);
+        d[w - 1] = f(s[w - 2], s[w - 1], s[w - 1]);
         for (((o, &a), &b), &c) in d[1..w - 1]
             .iter_mut()
             .zip(&s[..w - 2])
             .zip(&s[1..w - 1])
             .zip(&s[2..])
         {
-            *o = op(op(a, b), c);
+            *o = f(a, b, c);
         }
     }
     for y in 0..h {
@@ -1133,7 +1118,7 @@ fn morph3_op(
             &tmp[yc * w..(yc + 1) * w],
         );
         for (((o, &a), &b), &c) in dst[y * w..(y + 1) * w].iter_mut().zip(ra).zip(rb).zip(rc) {
-            *o = op(op(a, b), c);
+            *o = f(a, b, c);
         }
     }
 }
