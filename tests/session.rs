@@ -118,6 +118,21 @@ fn noisy_report(l: &Label, rng: &mut Rng, config: &Config) -> (Report, f32) {
     (r, speed)
 }
 
+/// The shown instructions with each hold_still replaced by the instruction before it: the
+/// session's own reason (the analyzer never says it), whose entry and exit are not flicker.
+fn without_hold_still(shown: &[Option<ReasonCode>]) -> Vec<Option<ReasonCode>> {
+    let mut last = None;
+    shown
+        .iter()
+        .map(|&s| {
+            if s != Some(ReasonCode::HoldStill) {
+                last = s;
+            }
+            last
+        })
+        .collect()
+}
+
 fn changes(seq: &[Option<ReasonCode>]) -> usize {
     seq.windows(2).filter(|w| w[0] != w[1]).count()
 }
@@ -863,14 +878,7 @@ fn session_smooths_the_analyzer_on_a_generated_sequence() {
     assert!(agree * 100 >= total * 97, "{agree}/{total}");
     // hold_still is the session's own reason (the analyzer never says it): its entry and exit
     // are not flicker, so the comparison with the analyzer's first reason leaves it out.
-    let mut shown_wo_hold = Vec::with_capacity(r.shown.len());
-    let mut last = None;
-    for &s in &r.shown {
-        if s != Some(ReasonCode::HoldStill) {
-            last = s;
-        }
-        shown_wo_hold.push(last);
-    }
+    let shown_wo_hold = without_hold_still(&r.shown);
     let (shown_changes, raw_changes) = (changes(&shown_wo_hold), changes(&r.raw));
     eprintln!("seed {seed}: shown changes {shown_changes}, analyzer's first reason {raw_changes}");
     assert!(
@@ -991,14 +999,7 @@ fn guidance_follows_generated_sequences() {
         // Steadiness: the shown instruction changes far less often than the raw first reason.
         // hold_still is the session's own reason (the analyzer never says it): its entry and exit
         // are not flicker, so the comparison with the analyzer's first reason leaves it out.
-        let mut shown_wo_hold = Vec::with_capacity(r.shown.len());
-        let mut last = None;
-        for &s in &r.shown {
-            if s != Some(ReasonCode::HoldStill) {
-                last = s;
-            }
-            shown_wo_hold.push(last);
-        }
+        let shown_wo_hold = without_hold_still(&r.shown);
         let (shown_changes, raw_changes) = (changes(&shown_wo_hold), changes(&r.raw));
         eprintln!(
             "seed {seed}: {n} frames, shown changes {shown_changes}, raw changes {raw_changes}, \
