@@ -5,7 +5,7 @@
 
 pub mod cpu_time;
 
-use fingerqc::frame::{Rect, ycbcr601};
+use fingerqc::frame::Rect;
 use fingerqc::segment::HandMask;
 use fingerqc::{Analyzer, Config, FrameView, PixelFormat};
 
@@ -30,51 +30,9 @@ pub fn four_finger_scene(w: u32, h: u32) -> image::RgbImage {
     first.expect("at least one scene")
 }
 
-/// A frame's bytes in `format`, tightly packed (as `FrameView::from_bytes` reads them).
-pub fn convert(rgb: &[u8], w: u32, h: u32, f: PixelFormat) -> Vec<u8> {
-    let (w, h) = (w as usize, h as usize);
-    let px = |i: usize| (rgb[3 * i], rgb[3 * i + 1], rgb[3 * i + 2]);
-    let ycc = |i: usize| {
-        let (r, g, b) = px(i);
-        ycbcr601(r, g, b)
-    };
-    match f {
-        PixelFormat::Gray8 => (0..w * h).map(|i| ycc(i).0).collect(),
-        PixelFormat::Rgb8 => rgb.to_vec(),
-        PixelFormat::Rgba8 => (0..w * h)
-            .flat_map(|i| {
-                let (r, g, b) = px(i);
-                [r, g, b, 255]
-            })
-            .collect(),
-        PixelFormat::Bgra8 => (0..w * h)
-            .flat_map(|i| {
-                let (r, g, b) = px(i);
-                [b, g, r, 255]
-            })
-            .collect(),
-        _ => {
-            let mut out: Vec<u8> = (0..w * h).map(|i| ycc(i).0).collect();
-            let (mut u, mut v) = (Vec::new(), Vec::new());
-            for cy in 0..h / 2 {
-                for cx in 0..w / 2 {
-                    let (_, cb, cr) = ycc(2 * cy * w + 2 * cx);
-                    u.push(cb);
-                    v.push(cr);
-                }
-            }
-            match f {
-                PixelFormat::I420 => {
-                    out.extend(u);
-                    out.extend(v);
-                }
-                PixelFormat::Nv12 => out.extend(u.iter().zip(&v).flat_map(|(&a, &b)| [a, b])),
-                _ => out.extend(u.iter().zip(&v).flat_map(|(&a, &b)| [b, a])),
-            }
-            out
-        }
-    }
-}
+#[path = "../../tests/support/convert.rs"]
+mod convert;
+pub use convert::convert;
 
 /// One benchmark frame: its name, size and bytes in every format the benches use.
 pub struct BenchFrame {
