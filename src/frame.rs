@@ -606,14 +606,7 @@ impl<'a> FrameView<'a> {
     pub fn downsample_into_scalar(&self, factor: u32, out: &mut LowRes) {
         let f = factor.max(1) as usize;
         let (w, h) = (self.width as usize, self.height as usize);
-        let (ow, oh) = (w.div_ceil(f), h.div_ceil(f));
-        out.width = ow as u32;
-        out.height = oh as u32;
-        out.factor = f as u32;
-        out.luma.resize(ow * oh, 0);
-        out.cb.resize(ow * oh, 0);
-        out.cr.resize(ow * oh, 0);
-        out.max.resize(ow * oh, 0);
+        let (ow, oh) = out.shape_for(w, h, f);
         out.acc.resize(ow * 3, 0);
         out.max_row.resize(ow, 0);
         for oy in 0..oh {
@@ -660,14 +653,7 @@ impl<'a> FrameView<'a> {
     #[inline(always)]
     fn downsample_fast(&self, f: usize, out: &mut LowRes) {
         let (w, h) = (self.width as usize, self.height as usize);
-        let (ow, oh) = (w.div_ceil(f), h.div_ceil(f));
-        out.width = ow as u32;
-        out.height = oh as u32;
-        out.factor = f as u32;
-        out.luma.resize(ow * oh, 0);
-        out.cb.resize(ow * oh, 0);
-        out.cr.resize(ow * oh, 0);
-        out.max.resize(ow * oh, 0);
+        let (ow, _) = out.shape_for(w, h, f);
         out.vsum.resize(w, 0);
         out.vmax.resize(w, 0);
         // Chroma column sums: interleaved (NV), U then V (I420), or Cb then Cr (packed, full width).
@@ -994,6 +980,22 @@ pub struct LowRes {
     csum: Vec<u16>,
     // One packed RGB(A) row converted to Y, Cb, Cr planes.
     ycc: Vec<u8>,
+}
+
+impl LowRes {
+    /// Sets the size for a `w` x `h` frame reduced by `f` and sizes the output planes to it
+    /// (reusing their capacity); returns the reduced width and height.
+    fn shape_for(&mut self, w: usize, h: usize, f: usize) -> (usize, usize) {
+        let (ow, oh) = (w.div_ceil(f), h.div_ceil(f));
+        self.width = ow as u32;
+        self.height = oh as u32;
+        self.factor = f as u32;
+        self.luma.resize(ow * oh, 0);
+        self.cb.resize(ow * oh, 0);
+        self.cr.resize(ow * oh, 0);
+        self.max.resize(ow * oh, 0);
+        (ow, oh)
+    }
 }
 
 /// Horizontal luma pass, with the factors the pipeline uses unrolled at compile time.
