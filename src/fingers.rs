@@ -175,6 +175,11 @@ struct Chain {
     miss: u16,
     /// Ended on purpose (joined the palm, or absorbed as a ragged tip): no coasting.
     ended: bool,
+    /// Where the chain last resumed after coasting over a gap: the index of its first piece
+    /// below the gap, the row, and the width just above the gap (0 when it never coasted).
+    resumed_piece: u32,
+    resumed_row: u16,
+    gap_width: f32,
 }
 
 impl Chain {
@@ -660,7 +665,7 @@ impl FingerFinder {
                             real_right: right_is_real,
                             ..run
                         };
-                        self.extend_chain(c, r, left, right, piece);
+                        let c = self.extend_chain(c, r, left, right, piece);
                         self.next_active.push(c);
                     }
                     left = right;
@@ -721,14 +726,19 @@ impl FingerFinder {
             best_run: NONE,
             miss: 0,
             ended: false,
+            resumed_piece: 0,
+            resumed_row: 0,
+            gap_width: 0.0,
         });
         self.push_piece(id, r, a, b, run);
         id
     }
 
-    fn extend_chain(&mut self, c: u32, r: usize, a: f32, b: f32, run: Run) {
+    /// Adds the piece `a..b` of row `r` to chain `c`; returns the chain that holds it (a new
+    /// one when the piece shows that what lies below a gap is not the chain's own continuation).
+    fn extend_chain(&mut self, c: u32, r: usize, a: f32, b: f32, run: Run) -> u32 {
         let Some(ch) = self.chains.get_mut(c as usize) else {
-            return;
+            return c;
         };
         // Fill the rows it coasted over with its last extent, so each chain has one piece
         // per row from its tip down.
@@ -749,9 +759,43 @@ impl FingerFinder {
             };
             self.push_piece(c, r - miss + k, la + d, lb + d, gap_run);
         }
-        let Some(ch) = self.chains.get_mut(c as usize) else {
-            return;
+        let resumed_piece = self.pieces.len() as u32;
+        if miss > 0 {
+            if let Some(ch) = self.chains.get_mut(c as usize) {
+                ch.resumed_piece = resumed_piece;
+                ch.resumed_row = r as u16;
+                ch.gap_width = lb - la;
+            }
+        }
+        // A neck (the chain squeezed to a sliver of its width) is a gap too: a background
+        // fragment touching a fingertip joins it through a few pixels.
+        let neck = miss == 0
+            && self.chains.get(c as usize).is_some_and(|ch| {
+                ch.wmax >= MIN_EST_W && ch.age >= 2 && b - a <= (0.35 * ch.wmax).max(3.0)
+            });
+        if neck {
+            if let Some(ch) = self.chains.get_mut(c as usize) {
+                ch.resumed_piece = resumed_piece;
+                ch.resumed_row = r as u16;
+                ch.gap_width = ch.gap_width.max(ch.wmax);
+            }
+        }
+        let first_below_gap = if miss > 0 || neck {
+            b - a
+        } else {
+            self.first_width_since_gap(c)
         };
+        let Some(ch) = self.chains.get_mut(c as usize) else {
+            return c;
+        };
+        // Below a gap, a piece that soon grows well past the width above it is a new cap: a
+        // fingertip under a narrower background fragment the chain coasted down from (a crease
+        // resumes at the finger's own width). The part below the gap becomes a chain of its own.
+        let gw = ch.gap_width;
+        let split = gw > 0.0
+            && (r as f32 - ch.resumed_row as f32) <= 1.5 * gw
+            && b - a > 1.5 * gw + 2.0
+            && first_below_gap < 1.2 * gw;
         ch.vel = ch_vel;
         ch.last_a = a;
         ch.last_b = b;
@@ -766,6 +810,66 @@ impl FingerFinder {
             ch.wmax = ch.wmax.max(b - a);
         }
         self.push_piece(c, r, a, b, run);
+        if split { self.split_at_gap(c) } else { c }
+    }
+
+    /// Width of chain `c`'s first piece below its last gap.
+    fn first_width_since_gap(&self, c: u32) -> f32 {
+        let Some(ch) = self.chains.get(c as usize) else {
+            return f32::MAX;
+        };
+        self.pieces
+            .get(ch.resumed_piece as usize..)
+            .and_then(|ps| ps.iter().find(|p| p.chain == c))
+            .map_or(f32::MAX, |p| p.width())
+    }
+
+    /// Moves chain `c`'s pieces below its last gap to a new tip chain, ends `c`, and returns
+    /// the new chain.
+    fn split_at_gap(&mut self, c: u32) -> u32 {
+        let id = self.chains.len() as u32;
+        let Some(&old) = self.chains.get(c as usize) else {
+            return c;
+        };
+        let mut new = Chain {
+            start: Start::Tip,
+            top: old.resumed_row,
+            bottom: old.bottom,
+            best_run: NONE,
+            ..Chain::default()
+        };
+        let mut first = true;
+        for p in self.pieces[old.resumed_piece as usize..].iter_mut() {
+            if p.chain != c {
+                continue;
+            }
+            p.chain = id;
+            let (a, b) = (p.a as f32, p.b as f32);
+            if first {
+                new.wmax = b - a;
+                new.grown_w = b - a;
+                first = false;
+            } else {
+                new.age = new.age.saturating_add(1);
+                if !new.established() {
+                    if b - a > 1.1 * new.grown_w + 0.5 {
+                        new.grown_at = new.age;
+                        new.grown_w = b - a;
+                    }
+                    new.wmax = new.wmax.max(b - a);
+                }
+            }
+            new.last_a = a;
+            new.last_b = b;
+        }
+        new.vel = old.vel;
+        self.chains.push(new);
+        if let Some(o) = self.chains.get_mut(c as usize) {
+            o.ended = true;
+            o.bottom = old.resumed_row.saturating_sub(1);
+            o.gap_width = 0.0;
+        }
+        id
     }
 
     fn push_piece(&mut self, c: u32, r: usize, a: f32, b: f32, run: Run) {
