@@ -40,7 +40,8 @@ pub enum Language {
 pub enum ReasonCode {
     /// Nothing hand-like in the frame.
     NoHand = 0,
-    /// A right hand where the left is expected (or the reverse); judged with three or more fingers.
+    /// A right hand where the left is expected (or the reverse); judged only when the expected
+    /// number of fingers (at least three) is counted.
     WrongHand = 1,
     /// More fingers than expected (usually the thumb).
     TooManyFingers = 2,
