@@ -153,7 +153,8 @@ enum fingerqc_reason_code
  {
   // Nothing hand-like in the frame.
   FINGERQC_REASON_CODE_NO_HAND = 0,
-  // A right hand where the left is expected (or the reverse); judged with three or more fingers.
+  // A right hand where the left is expected (or the reverse); judged only when the expected
+  // number of fingers (at least three) is counted.
   FINGERQC_REASON_CODE_WRONG_HAND = 1,
   // More fingers than expected (usually the thumb).
   FINGERQC_REASON_CODE_TOO_MANY_FINGERS = 2,
