@@ -500,8 +500,13 @@ fn decide(report: &mut Report, geo: &HandGeometry, config: &Config) {
                 *c = fr.ridge_clarity;
             }
             if let Some(c) = median(&mut clarity[..n]) {
+                // (With no distance at all, no ridges were found and no finger widths agree:
+                // with the fingers all there, nothing says their ridges can be read.)
                 if c < config.ridge.min_clarity
-                    && report.ppi.ppi.is_some_and(|p| p >= config.ppi.min)
+                    && report
+                        .ppi
+                        .ppi
+                        .map_or(count == config.expected_fingers, |p| p >= config.ppi.min)
                 {
                     push(ReasonCode::LowRidgeContrast, c, config.ridge.min_clarity);
                 }

@@ -6,8 +6,10 @@
 //! and a finger's width is robust to blur but only as good as the segmentation. So: per finger, a
 //! ridge estimate further below the fingers' width estimate than the two spreads allow (the
 //! signature of a half-period harmonic) is dropped; the median of the survivors is used; with
-//! none, the width median is used and `source` says so. A ridge estimate above the width's is
-//! kept: a harmonic cannot read high, while a finger segmented too narrow can.
+//! none, the width median is used, and `source` says so, but only from two or more fingers
+//! (one width is as likely a fragment of a finger or a background blob). A ridge
+//! estimate above the width's is kept: a harmonic cannot read high, while a finger segmented
+//! too narrow can.
 
 use crate::config::Config;
 use crate::report::{PpiEstimate, PpiSource};
@@ -142,7 +144,11 @@ pub fn estimate(
                 (RIDGE_SPREAD * RIDGE_SPREAD + agree * agree).sqrt(),
             )
         }
-        (None, Some(w)) => {
+        // Without ridges, the width ruler alone, and only from two fingers or more: one blob's
+        // width is as likely a fragment of a finger or a background blob as a finger (training
+        // seeds 0-799: 11 width-only `too_far` calls from one finger, all wrong). Requiring the
+        // widths to agree as well cut more wrong calls but lost far hands whose count was off.
+        (None, Some(w)) if nw >= 2 => {
             let agree = rel_spread(&width_ppi[..nw], w) / (nw as f32).sqrt();
             (
                 Some(w),
@@ -275,9 +281,16 @@ mod tests {
     #[test]
     fn width_fallback_and_nothing() {
         let c = Config::default();
-        let e = estimate(&[], &[340.0], 1280, 720, &c);
+        // Two fingers: the width ruler stands alone.
+        let e = estimate(&[], &[340.0, 320.0], 1280, 720, &c);
         assert_eq!(e.source, PpiSource::Width);
         assert_eq!(e.from_ridges, None);
+        // One finger's width is no measurement (a fragment, background), though what it said
+        // is still reported.
+        let e = estimate(&[], &[340.0], 1280, 720, &c);
+        assert_eq!(e.source, PpiSource::None);
+        assert_eq!(e.ppi, None);
+        assert!(e.from_width.is_some());
         let e = estimate(&[], &[], 640, 480, &c);
         assert_eq!(e.source, PpiSource::None);
         assert_eq!(e.ppi, None);
