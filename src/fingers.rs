@@ -277,13 +277,33 @@ impl Grid {
     }
 }
 
-/// Finds fingers; owns its scratch buffers.
+/// What one axis's `scan`, `track` and `candidates` leave for the rest of `find` and `emit`.
+/// `find` keeps the first candidate axis's in a spare while it tries the second, so that
+/// choosing the first needs no second scan. (A field that those three functions fill and later
+/// steps read belongs here too.)
 #[derive(Debug, Default)]
-pub struct FingerFinder {
+struct AxisState {
     grid: Grid,
     rot: Vec<u8>,
     rot_luma: Vec<u8>,
-    rot_chain: Vec<u32>,
+    runs: Vec<Run>,
+    row_start: Vec<u32>,
+    pieces: Vec<Run>,
+    chains: Vec<Chain>,
+    chain_runs: Vec<u32>,
+    cands: Vec<Cand>,
+}
+
+/// Finds fingers; owns its scratch buffers.
+#[derive(Debug, Default)]
+pub struct FingerFinder {
+    /// The other candidate axis's results (see [`AxisState`]).
+    spare: AxisState,
+    grid: Grid,
+    rot: Vec<u8>,
+    rot_luma: Vec<u8>,
+    /// Grid samples on a kept finger's pieces (1), else 0.
+    rot_chain: Vec<u8>,
     runs: Vec<Run>,
     row_start: Vec<u32>,
     pieces: Vec<Run>,
@@ -307,6 +327,20 @@ impl FingerFinder {
     /// A finder with empty scratch.
     pub fn new() -> Self {
         FingerFinder::default()
+    }
+
+    /// Exchanges the current axis's results with the spare's.
+    fn swap_axis_state(&mut self) {
+        let sp = &mut self.spare;
+        std::mem::swap(&mut self.grid, &mut sp.grid);
+        std::mem::swap(&mut self.rot, &mut sp.rot);
+        std::mem::swap(&mut self.rot_luma, &mut sp.rot_luma);
+        std::mem::swap(&mut self.runs, &mut sp.runs);
+        std::mem::swap(&mut self.row_start, &mut sp.row_start);
+        std::mem::swap(&mut self.pieces, &mut sp.pieces);
+        std::mem::swap(&mut self.chains, &mut sp.chains);
+        std::mem::swap(&mut self.chain_runs, &mut sp.chain_runs);
+        std::mem::swap(&mut self.cands, &mut sp.cands);
     }
 
     /// Fills `out` from the mask and the reduced image it was made from.
@@ -345,12 +379,19 @@ impl FingerFinder {
         // first refinement pass reuses it when it is the axis chosen, rather than scanning the
         // same grid again (scan, track and candidates depend only on the mask, luma and axis).
         let mut scanned = None;
+        // The axis whose results the spare holds.
+        let mut spare = None;
+        let bbox = mask_bbox(src, w, h);
         for a in [peak, 0.0] {
             let same = scanned == Some(a.to_bits());
             if same || (a != peak && (a - peak).abs() < 5f32.to_radians()) {
                 continue;
             }
-            self.scan(src, luma, w, h, a);
+            if scanned.is_some() {
+                self.swap_axis_state();
+                spare = scanned;
+            }
+            self.scan(src, luma, w, h, bbox, a);
             self.track();
             self.candidates();
             scanned = Some(a.to_bits());
@@ -365,10 +406,15 @@ impl FingerFinder {
         // Then refine: the fingers found give the axis more precisely than the boundary.
         for pass in 0..3 {
             if scanned != Some(angle.to_bits()) {
-                self.scan(src, luma, w, h, angle);
-                self.track();
-                self.candidates();
-                scanned = Some(angle.to_bits());
+                if spare == Some(angle.to_bits()) {
+                    self.swap_axis_state();
+                    std::mem::swap(&mut scanned, &mut spare);
+                } else {
+                    self.scan(src, luma, w, h, bbox, angle);
+                    self.track();
+                    self.candidates();
+                    scanned = Some(angle.to_bits());
+                }
             }
             if pass == 2 {
                 break;
@@ -385,26 +431,20 @@ impl FingerFinder {
 
     /// Samples the mask (and luma) on the rotated grid for hand axis `angle` (radians clockwise
     /// from up), then cuts every grid row into runs.
-    fn scan(&mut self, mask: &[u8], luma: &[u8], w: usize, h: usize, angle: f32) {
+    fn scan(
+        &mut self,
+        mask: &[u8],
+        luma: &[u8],
+        w: usize,
+        h: usize,
+        bbox: (usize, usize, usize, usize),
+        angle: f32,
+    ) {
         let (s, c) = angle.sin_cos();
         // eu: across the fingers, left to right; ed: down, from the tips toward the palm.
         let eu = [c, s];
         let ed = [-s, c];
-        // Bounding box of the mask, with margin so the frame edges are sampled as OUT.
-        let (mut x0, mut y0, mut x1, mut y1) = (w, h, 0usize, 0usize);
-        for y in 0..h {
-            let row = &mask[y * w..(y + 1) * w];
-            if let Some(first) = row.iter().position(|&m| m != 0) {
-                let last = row.iter().rposition(|&m| m != 0).unwrap_or(first);
-                x0 = x0.min(first);
-                x1 = x1.max(last + 1);
-                y0 = y0.min(y);
-                y1 = y1.max(y + 1);
-            }
-        }
-        if x1 <= x0 {
-            (x0, y0, x1, y1) = (0, 0, w, h);
-        }
+        let (x0, y0, x1, y1) = bbox;
         let corners = [
             [x0 as f32 - 2.0, y0 as f32 - 2.0],
             [x1 as f32 + 2.0, y0 as f32 - 2.0],
@@ -447,9 +487,13 @@ impl FingerFinder {
             for cc in lo..hi {
                 let px = p0[0] + cc as f32 * eu[0];
                 let py = p0[1] + cc as f32 * eu[1];
-                // In [0, w) and [0, h) by construction of the span: `as i32` is exact here and
-                // cheaper than the saturating conversion to usize.
-                let i = py as i32 as usize * w + px as i32 as usize;
+                // SAFETY: `inside_span` evaluated these same expressions and kept only columns
+                // where both are finite, >= 0 and below `w` / `h`, so they fit an i32: one
+                // truncation each instead of the saturating conversion's tests (this line was
+                // a quarter of the geometry stage). The index is still bounds-checked below.
+                let (ix, iy): (i32, i32) =
+                    unsafe { (px.to_int_unchecked(), py.to_int_unchecked()) };
+                let i = iy as usize * w + ix as usize;
                 let (m, l) = (
                     mask.get(i).copied().unwrap_or(0),
                     luma.get(i).copied().unwrap_or(0),
@@ -1503,7 +1547,7 @@ impl FingerFinder {
     fn finger_mask(&mut self, mask: &HandMask, out: &mut HandGeometry) {
         let g = self.grid;
         self.rot_chain.clear();
-        self.rot_chain.resize(g.w * g.h, NONE);
+        self.rot_chain.resize(g.w * g.h, 0);
         // Grid extent of the marked pieces: only image pixels near it can map onto one.
         let (mut ua, mut ub, mut ra, mut rb) = (usize::MAX, 0usize, usize::MAX, 0usize);
         for c in self.cands.iter().filter(|c| c.keep) {
@@ -1516,7 +1560,7 @@ impl FingerFinder {
                 let row = p.row as usize * g.w;
                 let (a, b) = (p.a as usize, (p.b as usize).min(g.w));
                 if a < b {
-                    self.rot_chain[row + a..row + b].fill(c.chain);
+                    self.rot_chain[row + a..row + b].fill(1);
                     (ua, ub) = (ua.min(a), ub.max(b));
                     (ra, rb) = (ra.min(p.row as usize), rb.max(p.row as usize + 1));
                 }
@@ -1549,7 +1593,7 @@ impl FingerFinder {
                     continue;
                 }
                 let (cu, cr) = (u as usize, r as usize);
-                if cu < g.w && cr < g.h && self.rot_chain[cr * g.w + cu] != NONE {
+                if cu < g.w && cr < g.h && self.rot_chain[cr * g.w + cu] != 0 {
                     out.finger_mask[i] = 1;
                 }
             }
@@ -1780,6 +1824,27 @@ fn pad_box(tip: [f32; 2], dir: [f32; 2], width: f32, len: f32, f: f32, fw: f32, 
         y: y0 as u32,
         width: (x1 - x0).max(0.0) as u32,
         height: (y1 - y0).max(0.0) as u32,
+    }
+}
+
+/// Bounding box `(x0, y0, x1, y1)` (ends exclusive) of the non-zero pixels, with margin so
+/// the frame edges are sampled as OUT; the whole frame when there are none.
+fn mask_bbox(mask: &[u8], w: usize, h: usize) -> (usize, usize, usize, usize) {
+    let (mut x0, mut y0, mut x1, mut y1) = (w, h, 0usize, 0usize);
+    for y in 0..h {
+        let row = &mask[y * w..(y + 1) * w];
+        if let Some(first) = row.iter().position(|&m| m != 0) {
+            let last = row.iter().rposition(|&m| m != 0).unwrap_or(first);
+            x0 = x0.min(first);
+            x1 = x1.max(last + 1);
+            y0 = y0.min(y);
+            y1 = y1.max(y + 1);
+        }
+    }
+    if x1 <= x0 {
+        (0, 0, w, h)
+    } else {
+        (x0, y0, x1, y1)
     }
 }
 
