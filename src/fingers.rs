@@ -476,8 +476,11 @@ impl FingerFinder {
         self.rot_luma.clear();
         self.rot_luma.resize(gw * gh, 0);
         let (mask, luma) = (&mask[..w * h], &luma[..w * h]);
+        let grid = self.grid;
+        self.runs.clear();
+        self.row_start.clear();
         for r in 0..gh {
-            let p0 = self.grid.to_image(0.5, r as f32 + 0.5);
+            let p0 = grid.to_image(0.5, r as f32 + 0.5);
             let dst = &mut self.rot[r * gw..(r + 1) * gw];
             let dl = &mut self.rot_luma[r * gw..(r + 1) * gw];
             // The samples inside the frame form one span of the row (each coordinate is
@@ -501,14 +504,11 @@ impl FingerFinder {
                 dst[cc] = if m != 0 { HAND } else { BG };
                 dl[cc] = l;
             }
-        }
-        self.runs.clear();
-        self.row_start.clear();
-        for r in 0..gh {
+            // Cut the row into runs (while it is in cache); outside the span all is OUT.
             self.row_start.push(self.runs.len() as u32);
             let row = &self.rot[r * gw..(r + 1) * gw];
-            let mut cc = 0;
-            while cc < gw {
+            let mut cc = lo;
+            while cc < hi {
                 if row[cc] != HAND {
                     cc += 1;
                     continue;
@@ -516,7 +516,7 @@ impl FingerFinder {
                 let a = cc;
                 let mut b = cc + 1;
                 // No gap bridging: neighbouring fingers may be a single pixel apart here.
-                while b < gw && row[b] == HAND {
+                while b < hi && row[b] == HAND {
                     b += 1;
                 }
                 cc = b;
@@ -525,7 +525,7 @@ impl FingerFinder {
                 }
                 // Touching the outside counts as a side cut only where the outside is not below
                 // the frame: the palm and finger bases leaving at the bottom are not cut fingers.
-                let beside = |u: f32| self.grid.to_image(u, r as f32 + 0.5)[1] < h as f32;
+                let beside = |u: f32| grid.to_image(u, r as f32 + 0.5)[1] < h as f32;
                 self.runs.push(Run {
                     a: a as u16,
                     b: b as u16,

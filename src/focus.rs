@@ -461,10 +461,11 @@ impl EdgeProbe {
             // (that chain across the whole profile was the loop's critical path).
             let acc = 0.0 + v[0] + v[1] + v[2] + v[3] + v[4];
             top = top.max(v[0].max(v[1]).max(v[2].max(v[3])).max(v[4]));
+            // A clipped profile is not measured: no need to read the rest of it.
+            if top >= clip as f32 {
+                return;
+            }
             self.prof.push(acc / 5.0);
-        }
-        if top >= clip as f32 {
-            return;
         }
         // The step is where the coarse derivative peaks (ridges beside it are small at that
         // scale); the fine derivative is read around the same place.
