@@ -24,7 +24,7 @@
 use crate::config::{Config, Hand};
 use crate::frame::{LowRes, Rect};
 use crate::report::FingerName;
-use crate::segment::HandMask;
+use crate::segment::{HandMask, LabelScratch, label};
 
 /// One finger, in full-resolution frame coordinates.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -277,13 +277,33 @@ impl Grid {
     }
 }
 
-/// Finds fingers; owns its scratch buffers.
+/// What one axis's `scan`, `track` and `candidates` leave for the rest of `find` and `emit`.
+/// `find` keeps the first candidate axis's in a spare while it tries the second, so that
+/// choosing the first needs no second scan. (A field that those three functions fill and later
+/// steps read belongs here too.)
 #[derive(Debug, Default)]
-pub struct FingerFinder {
+struct AxisState {
     grid: Grid,
     rot: Vec<u8>,
     rot_luma: Vec<u8>,
-    rot_chain: Vec<u32>,
+    runs: Vec<Run>,
+    row_start: Vec<u32>,
+    pieces: Vec<Run>,
+    chains: Vec<Chain>,
+    chain_runs: Vec<u32>,
+    cands: Vec<Cand>,
+}
+
+/// Finds fingers; owns its scratch buffers.
+#[derive(Debug, Default)]
+pub struct FingerFinder {
+    /// The other candidate axis's results (see [`AxisState`]).
+    spare: AxisState,
+    grid: Grid,
+    rot: Vec<u8>,
+    rot_luma: Vec<u8>,
+    /// Grid samples on a kept finger's pieces (1), else 0.
+    rot_chain: Vec<u8>,
     runs: Vec<Run>,
     row_start: Vec<u32>,
     pieces: Vec<Run>,
@@ -299,14 +319,28 @@ pub struct FingerFinder {
     order: Vec<usize>,
     /// The hand mask with glare holes filled.
     filled: Vec<u8>,
-    /// Flood-fill queue: the current background component's pixels.
-    stack: Vec<u32>,
+    /// Labelling scratch for the glare holes.
+    holes: HoleScratch,
 }
 
 impl FingerFinder {
     /// A finder with empty scratch.
     pub fn new() -> Self {
         FingerFinder::default()
+    }
+
+    /// Exchanges the current axis's results with the spare's.
+    fn swap_axis_state(&mut self) {
+        let sp = &mut self.spare;
+        std::mem::swap(&mut self.grid, &mut sp.grid);
+        std::mem::swap(&mut self.rot, &mut sp.rot);
+        std::mem::swap(&mut self.rot_luma, &mut sp.rot_luma);
+        std::mem::swap(&mut self.runs, &mut sp.runs);
+        std::mem::swap(&mut self.row_start, &mut sp.row_start);
+        std::mem::swap(&mut self.pieces, &mut sp.pieces);
+        std::mem::swap(&mut self.chains, &mut sp.chains);
+        std::mem::swap(&mut self.chain_runs, &mut sp.chain_runs);
+        std::mem::swap(&mut self.cands, &mut sp.cands);
     }
 
     /// Fills `out` from the mask and the reduced image it was made from.
@@ -334,7 +368,7 @@ impl FingerFinder {
         // Glare spots punch small bright holes into a finger's mask, which cut its rows in two
         // and its chain into fragments: track on the mask with those holes filled.
         let mut filled = std::mem::take(&mut self.filled);
-        fill_glare_holes(&mask.mask[..n], luma, w, h, &mut filled, &mut self.stack);
+        fill_glare_holes(&mask.mask[..n], luma, w, h, &mut filled, &mut self.holes);
         let src = &filled[..n];
         // Candidate axes: the dominant boundary orientation (fingers are long parallel edges)
         // and straight up; keep the one under which the most finger evidence shows.
@@ -345,12 +379,19 @@ impl FingerFinder {
         // first refinement pass reuses it when it is the axis chosen, rather than scanning the
         // same grid again (scan, track and candidates depend only on the mask, luma and axis).
         let mut scanned = None;
+        // The axis whose results the spare holds.
+        let mut spare = None;
+        let bbox = mask_bbox(src, w, h);
         for a in [peak, 0.0] {
             let same = scanned == Some(a.to_bits());
             if same || (a != peak && (a - peak).abs() < 5f32.to_radians()) {
                 continue;
             }
-            self.scan(src, luma, w, h, a);
+            if scanned.is_some() {
+                self.swap_axis_state();
+                spare = scanned;
+            }
+            self.scan(src, luma, w, h, bbox, a);
             self.track();
             self.candidates();
             scanned = Some(a.to_bits());
@@ -365,10 +406,15 @@ impl FingerFinder {
         // Then refine: the fingers found give the axis more precisely than the boundary.
         for pass in 0..3 {
             if scanned != Some(angle.to_bits()) {
-                self.scan(src, luma, w, h, angle);
-                self.track();
-                self.candidates();
-                scanned = Some(angle.to_bits());
+                if spare == Some(angle.to_bits()) {
+                    self.swap_axis_state();
+                    std::mem::swap(&mut scanned, &mut spare);
+                } else {
+                    self.scan(src, luma, w, h, bbox, angle);
+                    self.track();
+                    self.candidates();
+                    scanned = Some(angle.to_bits());
+                }
             }
             if pass == 2 {
                 break;
@@ -385,26 +431,20 @@ impl FingerFinder {
 
     /// Samples the mask (and luma) on the rotated grid for hand axis `angle` (radians clockwise
     /// from up), then cuts every grid row into runs.
-    fn scan(&mut self, mask: &[u8], luma: &[u8], w: usize, h: usize, angle: f32) {
+    fn scan(
+        &mut self,
+        mask: &[u8],
+        luma: &[u8],
+        w: usize,
+        h: usize,
+        bbox: (usize, usize, usize, usize),
+        angle: f32,
+    ) {
         let (s, c) = angle.sin_cos();
         // eu: across the fingers, left to right; ed: down, from the tips toward the palm.
         let eu = [c, s];
         let ed = [-s, c];
-        // Bounding box of the mask, with margin so the frame edges are sampled as OUT.
-        let (mut x0, mut y0, mut x1, mut y1) = (w, h, 0usize, 0usize);
-        for y in 0..h {
-            let row = &mask[y * w..(y + 1) * w];
-            if let Some(first) = row.iter().position(|&m| m != 0) {
-                let last = row.iter().rposition(|&m| m != 0).unwrap_or(first);
-                x0 = x0.min(first);
-                x1 = x1.max(last + 1);
-                y0 = y0.min(y);
-                y1 = y1.max(y + 1);
-            }
-        }
-        if x1 <= x0 {
-            (x0, y0, x1, y1) = (0, 0, w, h);
-        }
+        let (x0, y0, x1, y1) = bbox;
         let corners = [
             [x0 as f32 - 2.0, y0 as f32 - 2.0],
             [x1 as f32 + 2.0, y0 as f32 - 2.0],
@@ -435,30 +475,40 @@ impl FingerFinder {
         self.rot.resize(gw * gh, OUT);
         self.rot_luma.clear();
         self.rot_luma.resize(gw * gh, 0);
-        for r in 0..gh {
-            let p0 = self.grid.to_image(0.5, r as f32 + 0.5);
-            let dst = &mut self.rot[r * gw..(r + 1) * gw];
-            let dl = &mut self.rot_luma[r * gw..(r + 1) * gw];
-            for cc in 0..gw {
-                let px = p0[0] + cc as f32 * eu[0];
-                let py = p0[1] + cc as f32 * eu[1];
-                if px >= 0.0 && py >= 0.0 {
-                    let (ix, iy) = (px as usize, py as usize);
-                    if ix < w && iy < h {
-                        let i = iy * w + ix;
-                        dst[cc] = if mask[i] != 0 { HAND } else { BG };
-                        dl[cc] = luma[i];
-                    }
-                }
-            }
-        }
+        let (mask, luma) = (&mask[..w * h], &luma[..w * h]);
+        let grid = self.grid;
         self.runs.clear();
         self.row_start.clear();
         for r in 0..gh {
+            let p0 = grid.to_image(0.5, r as f32 + 0.5);
+            let dst = &mut self.rot[r * gw..(r + 1) * gw];
+            let dl = &mut self.rot_luma[r * gw..(r + 1) * gw];
+            // The samples inside the frame form one span of the row (each coordinate is
+            // monotonic in `cc`, rounding included): find its ends with the same arithmetic as
+            // the samples, then read the span without per-sample bounds tests.
+            let (lo, hi) = inside_span(p0, eu, gw, w, h);
+            for cc in lo..hi {
+                let px = p0[0] + cc as f32 * eu[0];
+                let py = p0[1] + cc as f32 * eu[1];
+                // SAFETY: `inside_span` evaluated these same expressions and kept only columns
+                // where both are finite, >= 0 and below `w` / `h`, so they fit an i32: one
+                // truncation each instead of the saturating conversion's tests (this line was
+                // a quarter of the geometry stage). The index is still bounds-checked below.
+                let (ix, iy): (i32, i32) =
+                    unsafe { (px.to_int_unchecked(), py.to_int_unchecked()) };
+                let i = iy as usize * w + ix as usize;
+                let (m, l) = (
+                    mask.get(i).copied().unwrap_or(0),
+                    luma.get(i).copied().unwrap_or(0),
+                );
+                dst[cc] = if m != 0 { HAND } else { BG };
+                dl[cc] = l;
+            }
+            // Cut the row into runs (while it is in cache); outside the span all is OUT.
             self.row_start.push(self.runs.len() as u32);
             let row = &self.rot[r * gw..(r + 1) * gw];
-            let mut cc = 0;
-            while cc < gw {
+            let mut cc = lo;
+            while cc < hi {
                 if row[cc] != HAND {
                     cc += 1;
                     continue;
@@ -466,7 +516,7 @@ impl FingerFinder {
                 let a = cc;
                 let mut b = cc + 1;
                 // No gap bridging: neighbouring fingers may be a single pixel apart here.
-                while b < gw && row[b] == HAND {
+                while b < hi && row[b] == HAND {
                     b += 1;
                 }
                 cc = b;
@@ -475,7 +525,7 @@ impl FingerFinder {
                 }
                 // Touching the outside counts as a side cut only where the outside is not below
                 // the frame: the palm and finger bases leaving at the bottom are not cut fingers.
-                let beside = |u: f32| self.grid.to_image(u, r as f32 + 0.5)[1] < h as f32;
+                let beside = |u: f32| grid.to_image(u, r as f32 + 0.5)[1] < h as f32;
                 self.runs.push(Run {
                     a: a as u16,
                     b: b as u16,
@@ -1497,7 +1547,9 @@ impl FingerFinder {
     fn finger_mask(&mut self, mask: &HandMask, out: &mut HandGeometry) {
         let g = self.grid;
         self.rot_chain.clear();
-        self.rot_chain.resize(g.w * g.h, NONE);
+        self.rot_chain.resize(g.w * g.h, 0);
+        // Grid extent of the marked pieces: only image pixels near it can map onto one.
+        let (mut ua, mut ub, mut ra, mut rb) = (usize::MAX, 0usize, usize::MAX, 0usize);
         for c in self.cands.iter().filter(|c| c.keep) {
             let Some(ch) = self.chains.get(c.chain as usize) else {
                 continue;
@@ -1508,13 +1560,30 @@ impl FingerFinder {
                 let row = p.row as usize * g.w;
                 let (a, b) = (p.a as usize, (p.b as usize).min(g.w));
                 if a < b {
-                    self.rot_chain[row + a..row + b].fill(c.chain);
+                    self.rot_chain[row + a..row + b].fill(1);
+                    (ua, ub) = (ua.min(a), ub.max(b));
+                    (ra, rb) = (ra.min(p.row as usize), rb.max(p.row as usize + 1));
                 }
             }
         }
+        if ua >= ub {
+            return;
+        }
+        // The image bounding box of that grid rectangle, two pixels wider on every side (far
+        // more than the rounding of the grid transform): pixels outside it map outside every
+        // marked piece, so skipping them changes nothing.
         let (w, h) = (mask.width as usize, mask.height as usize);
-        for y in 0..h {
-            for x in 0..w {
+        let (mut bx0, mut by0, mut bx1, mut by1) = (f32::MAX, f32::MAX, f32::MIN, f32::MIN);
+        for (u, r) in [(ua, ra), (ub, ra), (ua, rb), (ub, rb)] {
+            let p = g.to_image(u as f32, r as f32);
+            (bx0, bx1) = (bx0.min(p[0]), bx1.max(p[0]));
+            (by0, by1) = (by0.min(p[1]), by1.max(p[1]));
+        }
+        let clip = |v: f32, n: usize| (v.max(0.0) as usize).min(n);
+        let (x0, x1) = (clip(bx0 - 2.0, w), clip(bx1 + 3.0, w));
+        let (y0, y1) = (clip(by0 - 2.0, h), clip(by1 + 3.0, h));
+        for y in y0..y1 {
+            for x in x0..x1 {
                 let i = y * w + x;
                 if mask.mask[i] == 0 {
                     continue;
@@ -1524,7 +1593,7 @@ impl FingerFinder {
                     continue;
                 }
                 let (cu, cr) = (u as usize, r as usize);
-                if cu < g.w && cr < g.h && self.rot_chain[cr * g.w + cu] != NONE {
+                if cu < g.w && cr < g.h && self.rot_chain[cr * g.w + cu] != 0 {
                     out.finger_mask[i] = 1;
                 }
             }
@@ -1758,6 +1827,69 @@ fn pad_box(tip: [f32; 2], dir: [f32; 2], width: f32, len: f32, f: f32, fw: f32, 
     }
 }
 
+/// Bounding box `(x0, y0, x1, y1)` (ends exclusive) of the non-zero pixels, with margin so
+/// the frame edges are sampled as OUT; the whole frame when there are none.
+fn mask_bbox(mask: &[u8], w: usize, h: usize) -> (usize, usize, usize, usize) {
+    let (mut x0, mut y0, mut x1, mut y1) = (w, h, 0usize, 0usize);
+    for y in 0..h {
+        let row = &mask[y * w..(y + 1) * w];
+        if let Some(first) = row.iter().position(|&m| m != 0) {
+            let last = row.iter().rposition(|&m| m != 0).unwrap_or(first);
+            x0 = x0.min(first);
+            x1 = x1.max(last + 1);
+            y0 = y0.min(y);
+            y1 = y1.max(y + 1);
+        }
+    }
+    if x1 <= x0 {
+        (0, 0, w, h)
+    } else {
+        (x0, y0, x1, y1)
+    }
+}
+
+/// The span `lo..hi` of grid columns `cc` in `0..gw` whose sample `p0 + cc * eu` (in f32, as
+/// [`FingerFinder::scan`] computes it) falls inside a `w` x `h` frame. Each of the four bounds
+/// (x >= 0, x < w, y >= 0, y < h) holds on a prefix or a suffix of the row, since a rounded
+/// `p0 + cc * e` never decreases (or never increases) with `cc`; a binary search finds each.
+fn inside_span(p0: [f32; 2], eu: [f32; 2], gw: usize, w: usize, h: usize) -> (usize, usize) {
+    let (mut lo, mut hi) = (0usize, gw);
+    for (k, n) in [(0usize, w), (1usize, h)] {
+        let at = |cc: usize| p0[k] + cc as f32 * eu[k];
+        let above_zero = |cc: usize| at(cc) >= 0.0;
+        let below_n = |cc: usize| (at(cc) as usize) < n;
+        // First column in 0..gw for which `f` is true when `f` is monotonic false -> true.
+        let first = |f: &dyn Fn(usize) -> bool| {
+            let (mut a, mut b) = (0usize, gw);
+            while a < b {
+                let m = a + (b - a) / 2;
+                if f(m) { b = m } else { a = m + 1 }
+            }
+            a
+        };
+        if eu[k] >= 0.0 {
+            lo = lo.max(first(&above_zero));
+            hi = hi.min(first(&|cc| !below_n(cc)));
+        } else {
+            hi = hi.min(first(&|cc| !above_zero(cc)));
+            lo = lo.max(first(&below_n));
+        }
+    }
+    (lo, hi.max(lo))
+}
+
+/// Reference for [`inside_span`]: the per-sample test it replaced.
+#[cfg(test)]
+fn inside_span_scalar(p0: [f32; 2], eu: [f32; 2], gw: usize, w: usize, h: usize) -> Vec<usize> {
+    (0..gw)
+        .filter(|&cc| {
+            let px = p0[0] + cc as f32 * eu[0];
+            let py = p0[1] + cc as f32 * eu[1];
+            px >= 0.0 && py >= 0.0 && (px as usize) < w && (py as usize) < h
+        })
+        .collect()
+}
+
 /// The finger axis, radians clockwise from up: the dominant orientation of the mask's
 /// boundary within 50 degrees of vertical. Fingers are long parallel edges, so they make the
 /// strongest peak of a histogram of edge orientations (weighted by strength, on the 3x3
@@ -1925,12 +2057,94 @@ fn snap_valley(lum: &[u8], x: f32, rad: f32, lo: f32, hi: f32) -> (f32, bool) {
     }
 }
 
+/// Scratch for [`fill_glare_holes`].
+#[derive(Debug, Default)]
+struct HoleScratch {
+    labels: Vec<u32>,
+    runs: LabelScratch,
+    /// Per background component (index = label): bounding box, edge contact, luma sum and size.
+    comps: Vec<HoleStats>,
+}
+
+/// What decides whether a background component is a glare hole.
+#[derive(Clone, Copy, Debug)]
+struct HoleStats {
+    x0: usize,
+    y0: usize,
+    x1: usize,
+    y1: usize,
+    edge: bool,
+    lsum: u64,
+    count: u64,
+}
+
 /// Copies `mask` into `out` (1 hand, 0 background) with its glare holes filled: background
 /// components that touch no frame edge, span at most `HOLE_SPAN` of the frame's long side and
 /// are bright (mean luma at least `GLARE_LUMA`). The gaps between touching fingers, closed off
 /// where they touch, are holes too, but shadowed or background-coloured, not glare-white.
-/// `queue` is scratch.
+/// The background components come from the run labelling (4-connected, as a flood fill would
+/// find them): a few operations per run, not a queue entry and a division per pixel.
 fn fill_glare_holes(
+    mask: &[u8],
+    luma: &[u8],
+    w: usize,
+    h: usize,
+    out: &mut Vec<u8>,
+    s: &mut HoleScratch,
+) {
+    let n = w * h;
+    out.clear();
+    out.extend(mask.iter().take(n).map(|&m| (m != 0) as u8));
+    if out.len() < n || luma.len() < n || n == 0 {
+        return;
+    }
+    let span = (HOLE_SPAN * w.max(h) as f32).max(2.0) as usize;
+    let count = label(out, 0, w, h, false, &mut s.labels, &mut s.runs) as usize;
+    s.comps.clear();
+    s.comps.resize(
+        count + 1,
+        HoleStats {
+            x0: w,
+            y0: h,
+            x1: 0,
+            y1: 0,
+            edge: false,
+            lsum: 0,
+            count: 0,
+        },
+    );
+    for (a, b, lab) in s.runs.labelled_runs(w) {
+        let (y, xa, xb) = (a / w, a % w, (b - 1) % w);
+        let Some(c) = s.comps.get_mut(lab as usize) else {
+            continue;
+        };
+        c.x0 = c.x0.min(xa);
+        c.x1 = c.x1.max(xb);
+        c.y0 = c.y0.min(y);
+        c.y1 = c.y1.max(y);
+        c.edge |= xa == 0 || y == 0 || xb + 1 == w || y + 1 == h;
+        c.lsum += luma[a..b].iter().map(|&v| v as u32).sum::<u32>() as u64;
+        c.count += (b - a) as u64;
+    }
+    for c in s.comps.iter_mut() {
+        let bright = c.count > 0 && c.lsum >= GLARE_LUMA as u64 * c.count;
+        // Reuse `edge` as "stays background" (label 0, the hand, has no runs: it stays).
+        c.edge = c.edge
+            || !bright
+            || c.x1.saturating_sub(c.x0) >= span
+            || c.y1.saturating_sub(c.y0) >= span;
+    }
+    for (a, b, lab) in s.runs.labelled_runs(w) {
+        if s.comps.get(lab as usize).is_some_and(|c| !c.edge) {
+            out[a..b].fill(1);
+        }
+    }
+}
+
+/// Reference for [`fill_glare_holes`]: the flood fill it replaced (one queue entry, a `%` and a
+/// `/` per background pixel).
+#[cfg(test)]
+fn fill_glare_holes_flood(
     mask: &[u8],
     luma: &[u8],
     w: usize,
@@ -1950,7 +2164,6 @@ fn fill_glare_holes(
         if out[seed] != 0 {
             continue;
         }
-        // The queue keeps every pixel pushed, so it is also the component's pixel list.
         queue.clear();
         queue.push(seed as u32);
         out[seed] = VISITED;
@@ -1997,6 +2210,50 @@ fn fill_glare_holes(
     for v in out.iter_mut() {
         if *v == VISITED {
             *v = 0;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        // Integer result: tolerance zero, every byte equal to the flood fill's. Masks of a few
+        // blobs on small frames (so holes both below and above the span limit occur); luma
+        // mostly bright so that some holes are glare.
+        #[test]
+        fn glare_holes_match_flood_fill(
+            (w, h, mask, luma) in (1usize..48, 1usize..40).prop_flat_map(|(w, h)| {
+                (
+                    Just(w),
+                    Just(h),
+                    proptest::collection::vec(prop_oneof![3 => Just(1u8), 1 => Just(0u8), 1 => Just(7u8)], w * h),
+                    proptest::collection::vec(prop_oneof![3 => 190u8..=255, 1 => any::<u8>()], w * h),
+                )
+            }),
+        ) {
+            let (mut a, mut b, mut q) = (vec![5u8; 3], Vec::new(), Vec::new());
+            fill_glare_holes(&mask, &luma, w, h, &mut a, &mut HoleScratch::default());
+            fill_glare_holes_flood(&mask, &luma, w, h, &mut b, &mut q);
+            prop_assert_eq!(a, b);
+        }
+
+        // Integer result: tolerance zero, the same columns as the per-sample test. Rows through
+        // and beside small frames at any angle, including exact axis directions.
+        #[test]
+        fn inside_span_matches_per_sample_test(
+            p0 in (-60f32..120.0, -60f32..120.0),
+            angle in prop_oneof![Just(0f32), Just(std::f32::consts::FRAC_PI_2), -3.2f32..3.2],
+            gw in 0usize..200,
+            (w, h) in (1usize..80, 1usize..60),
+        ) {
+            let (s, c) = angle.sin_cos();
+            let eu = [c, s];
+            let (lo, hi) = inside_span([p0.0, p0.1], eu, gw, w, h);
+            let want = inside_span_scalar([p0.0, p0.1], eu, gw, w, h);
+            prop_assert_eq!((lo..hi).collect::<Vec<_>>(), want);
         }
     }
 }
