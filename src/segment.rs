@@ -135,6 +135,14 @@ impl Moments {
 const SKIN_D2: f32 = 12.0;
 /// Smallest chroma variance of a fitted model (quantisation and JPEG noise).
 const MIN_CHROMA_VAR: f32 = 4.0;
+/// Least edge strength (luma + chroma Sobel, levels) that cuts the mask in a normally lit frame.
+const EDGE_FLOOR: f32 = 10.0;
+/// Mean frame luma at and above which [`EDGE_FLOOR`] applies in full; below it the floor
+/// scales down with the light.
+const EDGE_FLOOR_LUMA: f32 = 100.0;
+/// The edge floor in the dimmest frames: half the full one, still well above the smoothed
+/// gradient noise.
+const EDGE_FLOOR_MIN: f32 = 5.0;
 /// Most candidate skin colours compared per frame.
 const MAX_MODES: usize = 4;
 /// Components smaller than this share of the largest kept component are dropped. Small: with
@@ -597,7 +605,13 @@ impl Segmenter {
                 break;
             }
         }
-        let t = (3 * median).clamp(10, 255) as u8;
+        // The floor is in luma and chroma levels, but the same outline under half the light
+        // gives half the gradient: it scales with the frame's mean luma, so a dim frame's hand
+        // outline still cuts the mask (down to a floor that stays above sensor noise).
+        let luma_sum: u32 = low.luma[..n].iter().map(|&l| l as u32).sum();
+        let mean_luma = luma_sum as f32 / n as f32;
+        let floor = (EDGE_FLOOR * mean_luma / EDGE_FLOOR_LUMA).clamp(EDGE_FLOOR_MIN, EDGE_FLOOR);
+        let t = (3 * median).clamp(floor as u32, 255) as u8;
         // Edge pixels, thickened by one so small breaks in an outline do not let the
         // background leak into the hand.
         self.cand.clear();
