@@ -1162,10 +1162,20 @@ impl Session {
         // Each reason's presence, smoothed, with enter/leave thresholds.
         g.active.clear();
         for (slot, code) in self.reasons.iter_mut().zip(ReasonCode::ALL) {
-            let present = if code == ReasonCode::HoldStill {
-                g.moving
-            } else {
-                g.report.has(code)
+            let present = match code {
+                ReasonCode::HoldStill => g.moving,
+                // Distance changes smoothly while one frame's estimate wavers (a frame whose
+                // ridges were not read, a fragment taken for a finger): judged on the smoothed
+                // ppi while a hand is in view.
+                ReasonCode::TooFar | ReasonCode::TooClose if g.report.finger_count > 0 => {
+                    let range = &self.analyzer.config().ppi;
+                    match g.ppi {
+                        Some(p) if code == ReasonCode::TooFar => p < range.min,
+                        Some(p) => p > range.max,
+                        None => g.report.has(code),
+                    }
+                }
+                _ => g.report.has(code),
             };
             let x = if present { 1.0 } else { 0.0 };
             slot.level += a_reason * (x - slot.level);
