@@ -339,9 +339,9 @@ fn sub_copy(src: &[u8], rect: Rect, sub: Rect, dst: &mut Vec<u8>) -> bool {
     true
 }
 
-/// Nearest-neighbour upsampling of the finger mask into a full-resolution mask of `rect`: runs of
-/// `factor` equal bytes filled at once, and rows from the same mask row copied from the previous
-/// one (a per-pixel division here cost more than the ridge measurement itself).
+/// Nearest-neighbour upsampling of the finger mask into a full-resolution mask of `rect`: the mask
+/// pixel advanced by a countdown (a per-pixel division here cost more than the ridge measurement
+/// itself), and rows from the same mask row copied from the previous one.
 fn fill_roi_mask(mask: &HandMask, finger_mask: &[u8], rect: Rect, out: &mut Vec<u8>) {
     let (w, h) = (rect.width as usize, rect.height as usize);
     out.resize(w * h, 0);
@@ -363,17 +363,19 @@ fn fill_roi_mask(mask: &HandMask, finger_mask: &[u8], rect: Rect, out: &mut Vec<
         }
         prev_my = my;
         let src = &finger_mask[my * mw..(my + 1) * mw];
-        let mut col = 0;
-        while col < w {
-            let mx = ((x0 + col) / f).min(mw - 1);
-            // Columns up to the end of this mask pixel; all the rest once clamped to the last.
-            let end = if mx + 1 >= mw {
-                w
-            } else {
-                ((mx + 1) * f - x0).min(w)
-            };
-            dst[col..end].fill(src[mx]);
-            col = end;
+        // One mask pixel after another, without a division or a (call to) memset per run of
+        // `f` bytes: both cost more than the few bytes they write.
+        let mut mx = x0 / f;
+        let mut left = (mx + 1) * f - x0;
+        let mut val = src[mx.min(mw - 1)];
+        for d in dst.iter_mut() {
+            *d = val;
+            left -= 1;
+            if left == 0 {
+                mx += 1;
+                left = f;
+                val = src[mx.min(mw - 1)];
+            }
         }
     }
 }
