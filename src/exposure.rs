@@ -258,9 +258,9 @@ impl ExposureAnalyzer {
 
         // Count bright pixels in interior finger blocks only: a block on the finger's outline
         // also holds background, and a white wall behind a finger is neither glare nor clipping.
-        self.block_glare.clear();
+        // Sized, not cleared: they are read only at blocks marked GLARE, which are written
+        // below in this frame (the state is rebuilt per frame).
         self.block_glare.resize(n, 0);
-        self.block_glare_sum.clear();
         self.block_glare_sum.resize(n, 0);
         let (mut clipped_px, mut any_glare) = (0u64, false);
         for by in 0..lh {
