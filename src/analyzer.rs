@@ -42,14 +42,17 @@ pub struct Analyzer {
     ridge: RidgeAnalyzer,
     focus: FocusAnalyzer,
     exposure: ExposureAnalyzer,
-    // Full-resolution luma and finger mask of each counted finger's print box, copied once and
-    // read by the ridge, focus and exposure measurements.
+    // Full-resolution luma and finger mask of a counted finger's print box when it is not inside
+    // its focus region's copy (never with a non-negative margin); otherwise the ridge and
+    // exposure measurements read the box in place in `focus_rois` / `focus_roi_masks`.
     rois: [Vec<u8>; MAX_FINGERS],
     roi_masks: [Vec<u8>; MAX_FINGERS],
     roi_rects: [Rect; MAX_FINGERS],
+    // Offset of the print box in the focus region's copy (None: in `rois` / `roi_masks`).
+    roi_in_focus: [Option<usize>; MAX_FINGERS],
     // The focus region (print box and a margin) of each counted finger: copied from the frame
-    // once, the print box above is cut out of it (the focus region contains it), so the frame
-    // (cold in cache at 1080p) is read once per finger and the mask upsampled once.
+    // once and read by ridge (the print box, strided), exposure and focus, so the frame (cold in
+    // cache at 1080p) is read once per finger and the mask upsampled once.
     focus_rois: [Vec<u8>; MAX_FINGERS],
     focus_roi_masks: [Vec<u8>; MAX_FINGERS],
     focus_rects: [Rect; MAX_FINGERS],
@@ -87,6 +90,7 @@ impl Analyzer {
             rois: Default::default(),
             roi_masks: Default::default(),
             roi_rects: Default::default(),
+            roi_in_focus: Default::default(),
             focus_rois: Default::default(),
             focus_roi_masks: Default::default(),
             focus_rects: Default::default(),
@@ -209,11 +213,26 @@ impl Analyzer {
             .take(MAX_FINGERS)
             .enumerate()
         {
-            // The print box was copied by `measure_ridges` for the same fingers, in the same
-            // order; focus also reads the finger's silhouette, just outside it.
-            let (roi, roi_mask, rect) = (&self.rois[i], &self.roi_masks[i], self.roi_rects[i]);
-            let (mean, glare_fraction) =
-                crate::exposure::region_stats(roi, roi_mask, &self.config.glare);
+            // The focus region was copied by `measure_ridges` for the same fingers, in the same
+            // order; focus also reads the finger's silhouette, just outside the print box.
+            let rect = self.roi_rects[i];
+            let (roi, roi_mask, stride) = print_roi(
+                self.roi_in_focus[i],
+                (
+                    &self.focus_rois[i],
+                    &self.focus_roi_masks[i],
+                    self.focus_rects[i],
+                ),
+                (&self.rois[i], &self.roi_masks[i], rect),
+            );
+            let (mean, glare_fraction) = crate::exposure::region_stats_strided(
+                roi,
+                roi_mask,
+                rect.width as usize,
+                rect.height as usize,
+                stride,
+                &self.config.glare,
+            );
             let period = self.ridges[i].period_px.or(expected_period).unwrap_or(9.0);
             self.focus.measure(
                 &self.focus_rois[i],
@@ -284,14 +303,8 @@ impl Analyzer {
         );
         let rect = rect.clamp_to(frame.width(), frame.height());
         self.roi_rects[i] = rect;
-        if !(sub_copy(&self.focus_rois[i], frect, rect, &mut self.rois[i])
-            && sub_copy(
-                &self.focus_roi_masks[i],
-                frect,
-                rect,
-                &mut self.roi_masks[i],
-            ))
-        {
+        self.roi_in_focus[i] = sub_offset(frect, rect);
+        if self.roi_in_focus[i].is_none() {
             // Not inside the focus region (cannot happen with a non-negative margin): read the
             // frame again.
             frame.copy_luma(rect, &mut self.rois[i]);
@@ -304,39 +317,47 @@ impl Analyzer {
         }
         self.ridge
             .set_clip_level(self.config.exposure.clipped_level);
-        self.ridge.measure(
-            &self.rois[i],
-            &self.roi_masks[i],
+        let (luma, mask, stride) = print_roi(
+            self.roi_in_focus[i],
+            (&self.focus_rois[i], &self.focus_roi_masks[i], frect),
+            (&self.rois[i], &self.roi_masks[i], rect),
+        );
+        self.ridge.measure_strided(
+            luma,
+            mask,
             rect.width as usize,
             rect.height as usize,
+            stride,
             &mut self.ridges[i],
         );
         self.ridges[i].period_px
     }
 }
 
-/// Copies the `sub` rectangle out of `src`, a `rect.width`-wide image of `rect`, row by row into
-/// `dst` (resized to hold it); false, and `dst` untouched, when `sub` is not inside `rect` or
-/// `src` is too short.
-fn sub_copy(src: &[u8], rect: Rect, sub: Rect, dst: &mut Vec<u8>) -> bool {
+/// Luma and mask of a print box, and their row stride: read in place in the focus region's
+/// copy at `offset`, or the box's own copy when it was not inside it (`None`).
+fn print_roi<'a>(
+    offset: Option<usize>,
+    focus: (&'a [u8], &'a [u8], Rect),
+    own: (&'a [u8], &'a [u8], Rect),
+) -> (&'a [u8], &'a [u8], usize) {
+    match offset {
+        Some(o) => (
+            focus.0.get(o..).unwrap_or(&[]),
+            focus.1.get(o..).unwrap_or(&[]),
+            focus.2.width as usize,
+        ),
+        None => (own.0, own.1, own.2.width as usize),
+    }
+}
+
+/// Where the `sub` rectangle starts in a `rect.width`-wide image of `rect`, when it lies inside.
+fn sub_offset(rect: Rect, sub: Rect) -> Option<usize> {
     let inside = sub.x >= rect.x
         && sub.y >= rect.y
         && sub.x as u64 + sub.width as u64 <= rect.x as u64 + rect.width as u64
         && sub.y as u64 + sub.height as u64 <= rect.y as u64 + rect.height as u64;
-    let (sw, w, h) = (rect.width as usize, sub.width as usize, sub.height as usize);
-    if !inside || src.len() < sw * rect.height as usize {
-        return false;
-    }
-    dst.resize(w * h, 0);
-    if w == 0 {
-        return true;
-    }
-    let (x0, y0) = ((sub.x - rect.x) as usize, (sub.y - rect.y) as usize);
-    for (row, out) in dst.chunks_exact_mut(w).enumerate() {
-        let start = (y0 + row) * sw + x0;
-        out.copy_from_slice(&src[start..start + w]);
-    }
-    true
+    inside.then(|| (sub.y - rect.y) as usize * rect.width as usize + (sub.x - rect.x) as usize)
 }
 
 /// Nearest-neighbour upsampling of the finger mask into a full-resolution mask of `rect`: the mask
