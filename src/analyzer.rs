@@ -42,14 +42,20 @@ pub struct Analyzer {
     ridge: RidgeAnalyzer,
     focus: FocusAnalyzer,
     exposure: ExposureAnalyzer,
-    // Full-resolution luma and finger mask of each counted finger's print box, copied once and
-    // read by the ridge, focus and exposure measurements.
+    // Full-resolution luma and finger mask of a counted finger's print box when it is not inside
+    // its focus region's copy (never with a non-negative margin); otherwise the ridge and
+    // exposure measurements read the box in place in `focus_rois` / `focus_roi_masks`.
     rois: [Vec<u8>; MAX_FINGERS],
     roi_masks: [Vec<u8>; MAX_FINGERS],
     roi_rects: [Rect; MAX_FINGERS],
-    // The focus region (print box and a margin) of the finger being measured.
-    focus_roi: Vec<u8>,
-    focus_roi_mask: Vec<u8>,
+    // Offset of the print box in the focus region's copy (None: in `rois` / `roi_masks`).
+    roi_in_focus: [Option<usize>; MAX_FINGERS],
+    // The focus region (print box and a margin) of each counted finger: copied from the frame
+    // once and read by ridge (the print box, strided), exposure and focus, so the frame (cold in
+    // cache at 1080p) is read once per finger and the mask upsampled once.
+    focus_rois: [Vec<u8>; MAX_FINGERS],
+    focus_roi_masks: [Vec<u8>; MAX_FINGERS],
+    focus_rects: [Rect; MAX_FINGERS],
     ridges: [RidgeMeasure; MAX_FINGERS],
     focuses: [FocusMeasure; MAX_FINGERS],
 }
@@ -84,8 +90,10 @@ impl Analyzer {
             rois: Default::default(),
             roi_masks: Default::default(),
             roi_rects: Default::default(),
-            focus_roi: Vec::new(),
-            focus_roi_mask: Vec::new(),
+            roi_in_focus: Default::default(),
+            focus_rois: Default::default(),
+            focus_roi_masks: Default::default(),
+            focus_rects: Default::default(),
             ridges: Default::default(),
             focuses: Default::default(),
         })
@@ -180,7 +188,7 @@ impl Analyzer {
         let mut np = 0;
         for (i, rect) in boxes[..nf].iter().enumerate() {
             self.ridge.set_finger_axis(Some(axes[i]));
-            if let Some(p) = self.measure_ridges(frame, *rect, i) {
+            if let Some(p) = self.measure_ridges(frame, *rect, widths[i], i) {
                 periods[np] = p;
                 np += 1;
             }
@@ -205,27 +213,32 @@ impl Analyzer {
             .take(MAX_FINGERS)
             .enumerate()
         {
-            // The print box was copied by `measure_ridges` for the same fingers, in the same
-            // order; focus also reads the finger's silhouette, just outside it.
-            let (roi, roi_mask, rect) = (&self.rois[i], &self.roi_masks[i], self.roi_rects[i]);
-            let (mean, glare_fraction) =
-                crate::exposure::region_stats(roi, roi_mask, &self.config.glare);
-            let frect = frame.copy_luma(
-                crate::focus::focus_rect(finger.print_box, finger.width_px),
-                &mut self.focus_roi,
+            // The focus region was copied by `measure_ridges` for the same fingers, in the same
+            // order; focus also reads the finger's silhouette, just outside the print box.
+            let rect = self.roi_rects[i];
+            let (roi, roi_mask, stride) = print_roi(
+                self.roi_in_focus[i],
+                (
+                    &self.focus_rois[i],
+                    &self.focus_roi_masks[i],
+                    self.focus_rects[i],
+                ),
+                (&self.rois[i], &self.roi_masks[i], rect),
             );
-            fill_roi_mask(
-                &self.mask,
-                &geo.finger_mask,
-                frect,
-                &mut self.focus_roi_mask,
+            let (mean, glare_fraction) = crate::exposure::region_stats_strided(
+                roi,
+                roi_mask,
+                rect.width as usize,
+                rect.height as usize,
+                stride,
+                &self.config.glare,
             );
             let period = self.ridges[i].period_px.or(expected_period).unwrap_or(9.0);
             self.focus.measure(
-                &self.focus_roi,
-                &self.focus_roi_mask,
-                frect.width as usize,
-                frect.height as usize,
+                &self.focus_rois[i],
+                &self.focus_roi_masks[i],
+                self.focus_rects[i].width as usize,
+                self.focus_rects[i].height as usize,
                 period,
                 &self.ridges[i],
                 clip,
@@ -270,31 +283,86 @@ impl Analyzer {
         Ok(())
     }
 
-    fn measure_ridges(&mut self, frame: &FrameView, rect: Rect, i: usize) -> Option<f32> {
-        let rect = frame.copy_luma(rect, &mut self.rois[i]);
-        self.roi_rects[i] = rect;
+    fn measure_ridges(
+        &mut self,
+        frame: &FrameView,
+        rect: Rect,
+        width_px: f32,
+        i: usize,
+    ) -> Option<f32> {
+        let frect = frame.copy_luma(
+            crate::focus::focus_rect(rect, width_px),
+            &mut self.focus_rois[i],
+        );
+        self.focus_rects[i] = frect;
         fill_roi_mask(
             &self.mask,
             &self.geometry.finger_mask,
-            rect,
-            &mut self.roi_masks[i],
+            frect,
+            &mut self.focus_roi_masks[i],
         );
+        let rect = rect.clamp_to(frame.width(), frame.height());
+        self.roi_rects[i] = rect;
+        self.roi_in_focus[i] = sub_offset(frect, rect);
+        if self.roi_in_focus[i].is_none() {
+            // Not inside the focus region (cannot happen with a non-negative margin): read the
+            // frame again.
+            frame.copy_luma(rect, &mut self.rois[i]);
+            fill_roi_mask(
+                &self.mask,
+                &self.geometry.finger_mask,
+                rect,
+                &mut self.roi_masks[i],
+            );
+        }
         self.ridge
             .set_clip_level(self.config.exposure.clipped_level);
-        self.ridge.measure(
-            &self.rois[i],
-            &self.roi_masks[i],
+        let (luma, mask, stride) = print_roi(
+            self.roi_in_focus[i],
+            (&self.focus_rois[i], &self.focus_roi_masks[i], frect),
+            (&self.rois[i], &self.roi_masks[i], rect),
+        );
+        self.ridge.measure_strided(
+            luma,
+            mask,
             rect.width as usize,
             rect.height as usize,
+            stride,
             &mut self.ridges[i],
         );
         self.ridges[i].period_px
     }
 }
 
-/// Nearest-neighbour upsampling of the finger mask into a full-resolution mask of `rect`: runs of
-/// `factor` equal bytes filled at once, and rows from the same mask row copied from the previous
-/// one (a per-pixel division here cost more than the ridge measurement itself).
+/// Luma and mask of a print box, and their row stride: read in place in the focus region's
+/// copy at `offset`, or the box's own copy when it was not inside it (`None`).
+fn print_roi<'a>(
+    offset: Option<usize>,
+    focus: (&'a [u8], &'a [u8], Rect),
+    own: (&'a [u8], &'a [u8], Rect),
+) -> (&'a [u8], &'a [u8], usize) {
+    match offset {
+        Some(o) => (
+            focus.0.get(o..).unwrap_or(&[]),
+            focus.1.get(o..).unwrap_or(&[]),
+            focus.2.width as usize,
+        ),
+        None => (own.0, own.1, own.2.width as usize),
+    }
+}
+
+/// Where the `sub` rectangle starts in a `rect.width`-wide image of `rect`, when it lies inside.
+fn sub_offset(rect: Rect, sub: Rect) -> Option<usize> {
+    let inside = sub.x >= rect.x
+        && sub.y >= rect.y
+        && sub.x as u64 + sub.width as u64 <= rect.x as u64 + rect.width as u64
+        && sub.y as u64 + sub.height as u64 <= rect.y as u64 + rect.height as u64;
+    inside.then(|| (sub.y - rect.y) as usize * rect.width as usize + (sub.x - rect.x) as usize)
+}
+
+/// Nearest-neighbour upsampling of the finger mask into a full-resolution mask of `rect`: the mask
+/// pixel advanced by a countdown (a per-pixel division here cost more than the ridge measurement
+/// itself), and rows from the same mask row copied from the previous one.
 fn fill_roi_mask(mask: &HandMask, finger_mask: &[u8], rect: Rect, out: &mut Vec<u8>) {
     let (w, h) = (rect.width as usize, rect.height as usize);
     out.resize(w * h, 0);
@@ -316,17 +384,19 @@ fn fill_roi_mask(mask: &HandMask, finger_mask: &[u8], rect: Rect, out: &mut Vec<
         }
         prev_my = my;
         let src = &finger_mask[my * mw..(my + 1) * mw];
-        let mut col = 0;
-        while col < w {
-            let mx = ((x0 + col) / f).min(mw - 1);
-            // Columns up to the end of this mask pixel; all the rest once clamped to the last.
-            let end = if mx + 1 >= mw {
-                w
-            } else {
-                ((mx + 1) * f - x0).min(w)
-            };
-            dst[col..end].fill(src[mx]);
-            col = end;
+        // One mask pixel after another, without a division or a (call to) memset per run of
+        // `f` bytes: both cost more than the few bytes they write.
+        let mut mx = x0 / f;
+        let mut left = (mx + 1) * f - x0;
+        let mut val = src[mx.min(mw - 1)];
+        for d in dst.iter_mut() {
+            *d = val;
+            left -= 1;
+            if left == 0 {
+                mx += 1;
+                left = f;
+                val = src[mx.min(mw - 1)];
+            }
         }
     }
 }

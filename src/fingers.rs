@@ -471,9 +471,9 @@ impl FingerFinder {
             w: gw,
             h: gh,
         };
-        self.rot.clear();
+        // Sized without a clear: each row is written in full below (its span sampled, the rest
+        // set to OUT / 0), which saves clearing the whole grid first.
         self.rot.resize(gw * gh, OUT);
-        self.rot_luma.clear();
         self.rot_luma.resize(gw * gh, 0);
         let (mask, luma) = (&mask[..w * h], &luma[..w * h]);
         let grid = self.grid;
@@ -487,6 +487,11 @@ impl FingerFinder {
             // monotonic in `cc`, rounding included): find its ends with the same arithmetic as
             // the samples, then read the span without per-sample bounds tests.
             let (lo, hi) = inside_span(p0, eu, gw, w, h);
+            // lo <= hi <= gw; the loop below writes every column of lo..hi.
+            dst[..lo].fill(OUT);
+            dl[..lo].fill(0);
+            dst[hi..].fill(OUT);
+            dl[hi..].fill(0);
             for cc in lo..hi {
                 let px = p0[0] + cc as f32 * eu[0];
                 let py = p0[1] + cc as f32 * eu[1];

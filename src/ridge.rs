@@ -180,9 +180,28 @@ impl RidgeAnalyzer {
         height: usize,
         out: &mut RidgeMeasure,
     ) {
+        self.measure_strided(luma, mask, width, height, width, out);
+    }
+
+    /// [`RidgeAnalyzer::measure`] of a region whose rows lie `stride` bytes apart in `luma` and
+    /// `mask` (a sub-rectangle of a larger copy, read in place); the same result as measuring a
+    /// contiguous copy of it. A stride below `width` gives an empty measure.
+    pub fn measure_strided(
+        &mut self,
+        luma: &[u8],
+        mask: &[u8],
+        width: usize,
+        height: usize,
+        stride: usize,
+        out: &mut RidgeMeasure,
+    ) {
         out.reset();
         let n = width.saturating_mul(height);
-        if n == 0 || luma.len() < n || mask.len() < n {
+        // Bytes spanned by the region's rows: the last row needs only `width`.
+        let span = (height.saturating_sub(1))
+            .saturating_mul(stride)
+            .saturating_add(width);
+        if n == 0 || stride < width || luma.len() < span || mask.len() < span {
             return;
         }
         // The print box's longer side: one finger width or a little more (boxes run from about
@@ -216,10 +235,11 @@ impl RidgeAnalyzer {
                 let y0 = (0.5 * oy + by as f32 * spacing) as usize;
                 let found = if k == 1 {
                     let img = Image {
-                        px: &luma[..n],
-                        mask: &mask[..n],
+                        px: &luma[..span],
+                        mask: &mask[..span],
                         w: width,
                         h: height,
+                        stride,
                         clip,
                     };
                     self.probe.block(&img, x0, y0, b)
@@ -227,7 +247,7 @@ impl RidgeAnalyzer {
                     decimate_block(
                         luma,
                         mask,
-                        width,
+                        stride,
                         (x0 * k, y0 * k),
                         b,
                         k,
@@ -240,6 +260,7 @@ impl RidgeAnalyzer {
                         mask: &self.dec_mask,
                         w: b,
                         h: b,
+                        stride: b,
                         clip,
                     };
                     self.probe.block(&img, 0, 0, b).map(|mut blk| {
@@ -257,7 +278,7 @@ impl RidgeAnalyzer {
                 }
             }
         }
-        foreshorten(out, mask, width, height, self.axis);
+        foreshorten(out, mask, width, height, stride, self.axis);
         summarise(out, &mut self.sort);
         self.amplitudes_at_period(out);
     }
@@ -353,15 +374,26 @@ const MAX_LATERAL: f32 = 0.85;
 /// (the half-width is the largest such distance); blocks with u > MAX_LATERAL do not vote on
 /// the period. Regions whose mask covers nearly everything (flat contact prints, no mask)
 /// are left alone.
-fn foreshorten(out: &mut RidgeMeasure, mask: &[u8], w: usize, h: usize, axis: Option<[f32; 2]>) {
+fn foreshorten(
+    out: &mut RidgeMeasure,
+    mask: &[u8],
+    w: usize,
+    h: usize,
+    stride: usize,
+    axis: Option<[f32; 2]>,
+) {
     for b in out.detail.iter_mut() {
         b.foreshortening = 1.0;
     }
     let n = w * h;
-    if n == 0 || mask.len() < n || out.detail.is_empty() {
+    if n == 0 || stride < w || mask.len() < (h - 1) * stride + w || out.detail.is_empty() {
         return;
     }
-    let inside = mask[..n].iter().step_by(7).filter(|&&m| m != 0).count();
+    // Every 7th pixel in row-major order of the region (as if it were contiguous).
+    let inside = (0..n)
+        .step_by(7)
+        .filter(|&i| mask[i / w * stride + i % w] != 0)
+        .count();
     if inside * 100 >= n.div_ceil(7) * 97 {
         return;
     }
@@ -382,7 +414,7 @@ fn foreshorten(out: &mut RidgeMeasure, mask: &[u8], w: usize, h: usize, axis: Op
             if px < 0.0 || py < 0.0 || px >= w as f32 || py >= h as f32 || t > reach {
                 return exit_is_edge.then_some(t);
             }
-            if mask[py as usize * w + px as usize] == 0 {
+            if mask[py as usize * stride + px as usize] == 0 {
                 return Some(t);
             }
             t += step;
@@ -444,7 +476,7 @@ pub(crate) fn weighted_median(v: &mut [(f32, f32)]) -> Option<f32> {
 fn decimate_block(
     luma: &[u8],
     mask: &[u8],
-    width: usize,
+    stride: usize,
     origin: (usize, usize),
     b: usize,
     k: usize,
@@ -462,7 +494,7 @@ fn decimate_block(
         for dx in 0..b {
             let (mut s, mut ms, mut top) = (0u32, 0u32, 0u8);
             for yy in 0..k {
-                let at = (origin.1 + dy * k + yy) * width + origin.0 + dx * k;
+                let at = (origin.1 + dy * k + yy) * stride + origin.0 + dx * k;
                 for (&p, &m) in luma[at..at + k].iter().zip(&mask[at..at + k]) {
                     s += p as u32;
                     ms += (m != 0) as u32;
@@ -486,6 +518,8 @@ pub(crate) struct Image<'a> {
     pub(crate) mask: &'a [u8],
     pub(crate) w: usize,
     pub(crate) h: usize,
+    /// Distance between rows in `px` and `mask` (at least `w`).
+    pub(crate) stride: usize,
     pub(crate) clip: u8,
 }
 
@@ -516,7 +550,7 @@ impl Probe {
         if x0 + b > img.w || y0 + b > img.h || b < 8 {
             return None;
         }
-        let w = img.w;
+        let w = img.stride;
         let clip = img.clip;
         // Mask, clipping and contrast, on every other pixel of every other row.
         let (mut inside, mut clipped, mut seen) = (0u32, 0u32, 0u32);
@@ -632,7 +666,7 @@ impl Probe {
         let centre = (b as f32 - 1.0) * 0.5;
         let half_v = b as f32 * STRIP_SHARE * 0.5;
         let half_u = b as f32 * 0.5;
-        let w = img.w;
+        let w = img.stride;
         for yy in 0..b {
             let y = y0 + yy;
             let row = &img.px[y * w + x0..y * w + x0 + b];
@@ -954,6 +988,43 @@ mod tests {
             }
         }
         v
+    }
+
+    /// Measuring a sub-rectangle in place (strided) gives exactly what measuring its
+    /// contiguous copy gives, with a partial mask so the foreshortening path runs too; also
+    /// at a size that decimates (k > 1).
+    #[test]
+    fn strided_measure_equals_contiguous_copy() {
+        for &(big_w, big_h, x0, y0, w, h) in &[
+            (260usize, 300usize, 17usize, 9usize, 200usize, 260usize),
+            (900, 1000, 31, 12, 820, 950),
+        ] {
+            let luma = field(big_w, big_h, 9.0, 0.4, 120.0, 40.0);
+            // An elliptical finger silhouette inside the sub-rectangle.
+            let mut mask = vec![0u8; big_w * big_h];
+            let (cx, cy) = ((x0 + w / 2) as f32, (y0 + h / 2) as f32);
+            let (rx, ry) = (0.45 * w as f32, 0.6 * h as f32);
+            for y in 0..big_h {
+                for x in 0..big_w {
+                    let (dx, dy) = ((x as f32 - cx) / rx, (y as f32 - cy) / ry);
+                    mask[y * big_w + x] = (dx * dx + dy * dy <= 1.0) as u8;
+                }
+            }
+            let cut = |src: &[u8]| -> Vec<u8> {
+                (0..h)
+                    .flat_map(|r| src[(y0 + r) * big_w + x0..(y0 + r) * big_w + x0 + w].to_vec())
+                    .collect()
+            };
+            let (cl, cm) = (cut(&luma), cut(&mask));
+            let mut an = RidgeAnalyzer::new();
+            let (mut a, mut b) = (RidgeMeasure::default(), RidgeMeasure::default());
+            an.measure(&cl, &cm, w, h, &mut a);
+            let o = y0 * big_w + x0;
+            an.measure_strided(&luma[o..], &mask[o..], w, h, big_w, &mut b);
+            // Exact: the same pixels in the same order.
+            assert!(a.period_px.is_some(), "the field's ridges are measured");
+            assert_eq!(a, b);
+        }
     }
 
     #[test]
