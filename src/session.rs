@@ -7,7 +7,9 @@
 //!    the estimated ppi, so the `hold_still` threshold is physical;
 //! 3. smooths each reason's presence with an exponential average and switches it on and off at
 //!    two thresholds (enter above `enter`, leave below `leave`), so a measurement that wavers
-//!    around its threshold does not make the message flicker;
+//!    around its threshold does not make the message flicker (`too_far` and `too_close` are
+//!    present while the smoothed ppi is out of range, since distance changes smoothly while one
+//!    frame's estimate may waver);
 //! 4. shows the first active reason, but replaces the shown one only after the new one has held
 //!    for [`SessionConfig::primary_hold_s`] and [`SessionConfig::primary_hold_frames`];
 //! 5. when every check has passed for [`SessionConfig::capture_stable_s`], fires a capture made
