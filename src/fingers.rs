@@ -176,10 +176,12 @@ struct Chain {
     /// Ended on purpose (joined the palm, or absorbed as a ragged tip): no coasting.
     ended: bool,
     /// Where the chain last resumed after coasting over a gap: the index of its first piece
-    /// below the gap, the row, and the width just above the gap (0 when it never coasted).
+    /// below the gap, the row, the width just above the gap (0 when it never coasted) and the
+    /// width of that first piece as stored.
     resumed_piece: u32,
     resumed_row: u16,
     gap_width: f32,
+    resumed_width: f32,
 }
 
 impl Chain {
@@ -216,6 +218,20 @@ impl Chain {
         self.wmax >= MIN_EST_W
             && self.age as f32 >= 0.7 * self.wmax
             && (self.age - self.grown_at) as f32 >= 0.3 * self.wmax
+    }
+
+    /// One more row of width `w` below the tip: ages the chain and, while its cap is still
+    /// growing, tracks the cap's width.
+    fn grow(&mut self, w: f32) {
+        self.age = self.age.saturating_add(1);
+        if !self.established() {
+            // (Measured from the width at the last mark, so slow steady growth still counts.)
+            if w > 1.1 * self.grown_w + 0.5 {
+                self.grown_at = self.age;
+                self.grown_w = w;
+            }
+            self.wmax = self.wmax.max(w);
+        }
     }
 }
 
@@ -381,7 +397,8 @@ impl FingerFinder {
         let mut scanned = None;
         // The axis whose results the spare holds.
         let mut spare = None;
-        let bbox = mask_bbox(src, w, h);
+        // (The whole frame when the mask is empty.)
+        let bbox = crate::segment::nonzero_bbox(src, w, h).unwrap_or((0, 0, w, h));
         for a in [peak, 0.0] {
             let same = scanned == Some(a.to_bits());
             if same || (a != peak && (a - peak).abs() < 5f32.to_radians()) {
@@ -784,6 +801,7 @@ impl FingerFinder {
             resumed_piece: 0,
             resumed_row: 0,
             gap_width: 0.0,
+            resumed_width: 0.0,
         });
         self.push_piece(id, r, a, b, run);
         id
@@ -835,10 +853,13 @@ impl FingerFinder {
                 ch.gap_width = ch.gap_width.max(ch.wmax);
             }
         }
-        let first_below_gap = if miss > 0 || neck {
+        let resumed = miss > 0 || neck;
+        let first_below_gap = if resumed {
             b - a
         } else {
-            self.first_width_since_gap(c)
+            self.chains
+                .get(c as usize)
+                .map_or(f32::MAX, |ch| ch.resumed_width)
         };
         let Some(ch) = self.chains.get_mut(c as usize) else {
             return c;
@@ -855,28 +876,15 @@ impl FingerFinder {
         ch.last_a = a;
         ch.last_b = b;
         ch.bottom = r as u16;
-        ch.age = ch.age.saturating_add(1);
-        if !ch.established() {
-            // (Measured from the width at the last mark, so slow steady growth still counts.)
-            if b - a > 1.1 * ch.grown_w + 0.5 {
-                ch.grown_at = ch.age;
-                ch.grown_w = b - a;
-            }
-            ch.wmax = ch.wmax.max(b - a);
-        }
+        ch.grow(b - a);
         self.push_piece(c, r, a, b, run);
+        if resumed {
+            let stored = self.pieces.last().map_or(b - a, Run::width);
+            if let Some(ch) = self.chains.get_mut(c as usize) {
+                ch.resumed_width = stored;
+            }
+        }
         if split { self.split_at_gap(c) } else { c }
-    }
-
-    /// Width of chain `c`'s first piece below its last gap.
-    fn first_width_since_gap(&self, c: u32) -> f32 {
-        let Some(ch) = self.chains.get(c as usize) else {
-            return f32::MAX;
-        };
-        self.pieces
-            .get(ch.resumed_piece as usize..)
-            .and_then(|ps| ps.iter().find(|p| p.chain == c))
-            .map_or(f32::MAX, |p| p.width())
     }
 
     /// Moves chain `c`'s pieces below its last gap to a new tip chain, ends `c`, and returns
@@ -905,14 +913,7 @@ impl FingerFinder {
                 new.grown_w = b - a;
                 first = false;
             } else {
-                new.age = new.age.saturating_add(1);
-                if !new.established() {
-                    if b - a > 1.1 * new.grown_w + 0.5 {
-                        new.grown_at = new.age;
-                        new.grown_w = b - a;
-                    }
-                    new.wmax = new.wmax.max(b - a);
-                }
+                new.grow(b - a);
             }
             new.last_a = a;
             new.last_b = b;
@@ -1829,27 +1830,6 @@ fn pad_box(tip: [f32; 2], dir: [f32; 2], width: f32, len: f32, f: f32, fw: f32, 
         y: y0 as u32,
         width: (x1 - x0).max(0.0) as u32,
         height: (y1 - y0).max(0.0) as u32,
-    }
-}
-
-/// Bounding box `(x0, y0, x1, y1)` (ends exclusive) of the non-zero pixels, with margin so
-/// the frame edges are sampled as OUT; the whole frame when there are none.
-fn mask_bbox(mask: &[u8], w: usize, h: usize) -> (usize, usize, usize, usize) {
-    let (mut x0, mut y0, mut x1, mut y1) = (w, h, 0usize, 0usize);
-    for y in 0..h {
-        let row = &mask[y * w..(y + 1) * w];
-        if let Some(first) = row.iter().position(|&m| m != 0) {
-            let last = row.iter().rposition(|&m| m != 0).unwrap_or(first);
-            x0 = x0.min(first);
-            x1 = x1.max(last + 1);
-            y0 = y0.min(y);
-            y1 = y1.max(y + 1);
-        }
-    }
-    if x1 <= x0 {
-        (0, 0, w, h)
-    } else {
-        (x0, y0, x1, y1)
     }
 }
 

@@ -586,17 +586,24 @@ fn peak_response(prof: &[f32], k: &[f32], centre: usize, span: usize) -> (f32, u
         if c < r || c + r >= prof.len() {
             continue;
         }
-        let v: f32 = prof[c - r..=c + r]
-            .iter()
-            .zip(k.iter().rev())
-            .map(|(a, b)| a * b)
-            .sum();
+        let v = response_at(prof, k, c);
         if v.abs() > best {
             best = v.abs();
             at = c;
         }
     }
     (best, at)
+}
+
+/// Response of kernel `k` (odd length) centred on `prof[c]`; the caller keeps it inside.
+#[inline]
+fn response_at(prof: &[f32], k: &[f32], c: usize) -> f32 {
+    let r = k.len() / 2;
+    prof[c - r..=c + r]
+        .iter()
+        .zip(k.iter().rev())
+        .map(|(a, b)| a * b)
+        .sum()
 }
 
 /// Reference for [`peak_response`]: one centre at a time.
@@ -610,11 +617,7 @@ fn peak_response_scalar(prof: &[f32], k: &[f32], centre: usize, span: usize) -> 
         if c < r || c + r >= prof.len() {
             continue;
         }
-        let v: f32 = prof[c - r..=c + r]
-            .iter()
-            .zip(k.iter().rev())
-            .map(|(a, b)| a * b)
-            .sum();
+        let v = response_at(prof, k, c);
         if v.abs() > best {
             best = v.abs();
             at = c;

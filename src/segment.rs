@@ -30,6 +30,29 @@ pub fn work_factor(width: u32, height: u32) -> u32 {
     if f > 1 && f % 2 == 1 { f + 1 } else { f }
 }
 
+/// Bounding box `(x0, y0, x1, y1)` (ends exclusive) of the non-zero pixels of a `w` x `h`
+/// row-major mask, or `None` when there are none (or the mask is shorter than `w * h`).
+pub(crate) fn nonzero_bbox(
+    mask: &[u8],
+    w: usize,
+    h: usize,
+) -> Option<(usize, usize, usize, usize)> {
+    if w == 0 || h == 0 || mask.len() < w * h {
+        return None;
+    }
+    let (mut x0, mut y0, mut x1, mut y1) = (w, h, 0, 0);
+    for (y, row) in mask.chunks_exact(w).take(h).enumerate() {
+        if let Some(first) = row.iter().position(|&v| v != 0) {
+            let last = row.iter().rposition(|&v| v != 0).unwrap_or(first);
+            x0 = x0.min(first);
+            x1 = x1.max(last + 1);
+            y0 = y0.min(y);
+            y1 = y1.max(y + 1);
+        }
+    }
+    (x1 > x0 && y1 > y0).then_some((x0, y0, x1, y1))
+}
+
 /// A hand mask over a [`LowRes`] image.
 #[derive(Clone, Debug, Default)]
 pub struct HandMask {

@@ -823,22 +823,10 @@ fn halve(src: &[u8], w: usize, h: usize, dst: &mut Vec<u8>) {
 /// The hand mask's bounding box `[x0, y0, x1, y1)` plus a margin, or `None` when the mask is
 /// empty or of another size (then the whole image is searched).
 fn hand_box(mask: &HandMask, w: usize, h: usize) -> Option<[usize; 4]> {
-    if mask.width as usize != w || mask.height as usize != h || mask.mask.len() < w * h {
+    if mask.width as usize != w || mask.height as usize != h {
         return None;
     }
-    let (mut x0, mut y0, mut x1, mut y1) = (w, h, 0, 0);
-    for (y, row) in mask.mask.chunks_exact(w).take(h).enumerate() {
-        if let Some(first) = row.iter().position(|&v| v != 0) {
-            let last = row.iter().rposition(|&v| v != 0).unwrap_or(first);
-            x0 = x0.min(first);
-            x1 = x1.max(last + 1);
-            y0 = y0.min(y);
-            y1 = y1.max(y + 1);
-        }
-    }
-    if x1 <= x0 || y1 <= y0 {
-        return None;
-    }
+    let (x0, y0, x1, y1) = crate::segment::nonzero_bbox(&mask.mask, w, h)?;
     Some([
         x0.saturating_sub(BOX_MARGIN),
         y0.saturating_sub(BOX_MARGIN),
