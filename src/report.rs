@@ -340,6 +340,10 @@ pub struct FocusStats {
     pub motion_mm: Option<f32>,
     /// 0-100, higher is sharper (median over fingers).
     pub score: f32,
+    /// Whether the blur rests on something seen: ridges, or the silhouette's edges, in at least
+    /// one fingertip. False when no fingertip showed either, and `blur_mm` is the prior for
+    /// ridges blurred beyond recognition, which darkness, overexposure or dirt explain as well.
+    pub measured: bool,
 }
 
 /// One finger's measurements.
