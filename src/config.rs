@@ -200,6 +200,12 @@ pub struct RidgeConfig {
     pub finger_width_mm: f32,
     /// Ridge clarity (0-1) below which sharp but unclear ridges give `low_ridge_contrast`. Default: 0.05.
     pub min_clarity: f32,
+    /// Ridge modulation (ridge amplitude over the skin's local brightness) that at least one
+    /// fingertip must reach for its ridges to count as clear, whatever the clarity. Default: 0.02.
+    /// Sharp clean ridges swing 2-8% of the skin's brightness; dirty or worn ones under 1.5%.
+    /// Clarity alone also falls on clean ridges that are faint for other reasons (dim light,
+    /// blur just under the `too_blurry` limit), which still swing more than this.
+    pub min_modulation: f32,
 }
 
 impl Default for RidgeConfig {
@@ -208,6 +214,7 @@ impl Default for RidgeConfig {
             period_mm: 0.475,
             finger_width_mm: 17.5,
             min_clarity: 0.05,
+            min_modulation: 0.02,
         }
     }
 }
@@ -379,6 +386,7 @@ impl Config {
             40.0,
         )?;
         finite_in("ridge.min_clarity", self.ridge.min_clarity, 0.0, 1.0)?;
+        finite_in("ridge.min_modulation", self.ridge.min_modulation, 0.0, 1.0)?;
         if self.limits.max_frame_pixels == 0 {
             return Err(Error::Config {
                 field: "limits.max_frame_pixels",

@@ -367,6 +367,9 @@ pub struct FingerReport {
     pub ridge_coherence: f32,
     /// Ridge clarity (ridge/valley separation), 0-1.
     pub ridge_clarity: f32,
+    /// Ridge amplitude over the skin's local brightness (median over the blocks with ridges;
+    /// 0 when none).
+    pub ridge_modulation: f32,
     /// Estimated optical blur in mm.
     pub blur_mm: Option<f32>,
     /// Estimated motion blur in mm.

@@ -371,7 +371,7 @@ proptest! {
 }
 
 /// Every field name `Config::validate` may name.
-const CONFIG_FIELDS: [&str; 24] = [
+const CONFIG_FIELDS: [&str; 25] = [
     "expected_hand",
     "expected_fingers",
     "ppi.min",
@@ -393,6 +393,7 @@ const CONFIG_FIELDS: [&str; 24] = [
     "ridge.period_mm",
     "ridge.finger_width_mm",
     "ridge.min_clarity",
+    "ridge.min_modulation",
     "limits.max_frame_pixels",
     "limits.max_image_side",
     "limits.max_decode_bytes",
@@ -434,6 +435,7 @@ fn config() -> impl Strategy<Value = Config> {
             near(d.ridge.period_mm),
             near(d.ridge.finger_width_mm),
             near(d.ridge.min_clarity),
+            near(d.ridge.min_modulation),
         ),
         (0u8..8, 0u32..3, any::<bool>(), 0u64..100_000_000),
     )
@@ -462,6 +464,7 @@ fn config() -> impl Strategy<Value = Config> {
                 c.ridge.period_mm,
                 c.ridge.finger_width_mm,
                 c.ridge.min_clarity,
+                c.ridge.min_modulation,
             ) = ridge;
             c.expected_fingers = misc.0;
             c.expected_hand = [

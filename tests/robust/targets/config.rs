@@ -68,6 +68,7 @@ fn structured(r: &mut Reader) -> fingerqc::Result<Config> {
     c.ridge.period_mm = f();
     c.ridge.finger_width_mm = f();
     c.ridge.min_clarity = f();
+    c.ridge.min_modulation = f();
     c.exposure.clipped_level = r.u8();
     c.glare.min_pixels = r.u32();
     c.expected_fingers = r.u8();
