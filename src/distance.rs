@@ -29,6 +29,8 @@ const WIDTH_SPREAD: f32 = 0.14;
 const MAX_DISAGREEMENT: f32 = 1.5;
 /// Largest relative spread of the per-finger width estimates for them to overrule ridges.
 const MAX_WIDTH_SPREAD_TO_JUDGE: f32 = 0.25;
+/// Digits of a hand: more "fingers" than this are fragments.
+const MAX_DIGITS: usize = 5;
 /// Most fingers combined (the analyzer measures at most ten).
 const MAX_FINGERS: usize = 16;
 
@@ -148,7 +150,10 @@ pub fn estimate(
         // width is as likely a fragment of a finger or a background blob as a finger (training
         // seeds 0-799: 11 width-only `too_far` calls from one finger, all wrong). Requiring the
         // widths to agree as well cut more wrong calls but lost far hands whose count was off.
-        (None, Some(w)) if nw >= 2 => {
+        // And from five at most: a hand has five digits, so six or more "fingers" are
+        // fragments of a mask that went wrong, and their widths measure nothing (seeds 0-799:
+        // 6 such width-only too_far calls, 1 right).
+        (None, Some(w)) if (2..=MAX_DIGITS).contains(&nw) => {
             let agree = rel_spread(&width_ppi[..nw], w) / (nw as f32).sqrt();
             (
                 Some(w),
@@ -291,6 +296,12 @@ mod tests {
         assert_eq!(e.source, PpiSource::None);
         assert_eq!(e.ppi, None);
         assert!(e.from_width.is_some());
+        // Five digits are a hand (thumb in view); six or more "fingers" are fragments.
+        let e = estimate(&[], &[340.0; 5], 1280, 720, &c);
+        assert_eq!(e.source, PpiSource::Width);
+        let e = estimate(&[], &[340.0; 6], 1280, 720, &c);
+        assert_eq!(e.source, PpiSource::None);
+        assert_eq!(e.ppi, None);
         let e = estimate(&[], &[], 640, 480, &c);
         assert_eq!(e.source, PpiSource::None);
         assert_eq!(e.ppi, None);
