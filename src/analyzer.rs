@@ -481,6 +481,8 @@ fn finger_quality(f: &FingerReport, config: &Config) -> u8 {
 
 /// Confidence in the hand side (0-1) from which `wrong_hand` is reported.
 const WRONG_HAND_MIN_CONFIDENCE: f32 = 0.6;
+/// Digits of a hand: more "fingers" than this are fragments of a mask that went wrong.
+const MAX_DIGITS: u8 = 5;
 
 /// Turns the measurements into reasons, in priority order, and the verdict.
 fn decide(report: &mut Report, geo: &HandGeometry, config: &Config) {
@@ -524,13 +526,18 @@ fn decide(report: &mut Report, geo: &HandGeometry, config: &Config) {
         } else if count < want {
             push(ReasonCode::TooFewFingers, count as f32, want as f32);
         }
+        // With more fingers than a hand has digits, the "fingertips" are not known to be
+        // fingertips: what is judged per fingertip (framing, focus, ridge clarity) is not
+        // claimed, and the count is what to fix (training seeds 0-799, frames counted at six or
+        // more: 9 of 10 partially_out_of_frame calls and all 4 too_blurry calls wrong).
+        let digits_plausible = count <= MAX_DIGITS;
         let worst_outside = geo
             .fingers
             .iter()
             .filter(|f| f.counted)
             .map(|f| 1.0 - f.inside_fraction)
             .fold(0.0f32, f32::max);
-        if worst_outside > config.framing.max_outside_fraction {
+        if digits_plausible && worst_outside > config.framing.max_outside_fraction {
             push(
                 ReasonCode::PartiallyOutOfFrame,
                 worst_outside,
@@ -570,7 +577,7 @@ fn decide(report: &mut Report, geo: &HandGeometry, config: &Config) {
         // dark or overexposed frame the light explains the missing ridges as well: the user is
         // told about the light, and focus is judged once it is right (training seeds 0-799:
         // 12 such too_blurry calls, all wrong; the 9 right guesses had the light right).
-        let blur_judged = report.focus.measured || exposure_ok;
+        let blur_judged = digits_plausible && (report.focus.measured || exposure_ok);
         if blur_judged && blur >= f.max_blur_mm {
             push(ReasonCode::TooBlurry, blur, f.max_blur_mm);
         } else if blur_judged && motion >= f.max_motion_mm {
@@ -583,7 +590,7 @@ fn decide(report: &mut Report, geo: &HandGeometry, config: &Config) {
         }
         // Faint ridges in a dark or overexposed frame are the light's doing, not the skin's:
         // the user is told about the light, and ridge clarity is judged once it is right.
-        if !report.fingers.is_empty() && blur < f.max_blur_mm && exposure_ok {
+        if digits_plausible && !report.fingers.is_empty() && blur < f.max_blur_mm && exposure_ok {
             let mut clarity = [0f32; MAX_FINGERS];
             let n = report.fingers.len().min(MAX_FINGERS);
             for (c, fr) in clarity.iter_mut().zip(report.fingers.iter()) {
