@@ -481,8 +481,6 @@ fn finger_quality(f: &FingerReport, config: &Config) -> u8 {
 
 /// Confidence in the hand side (0-1) from which `wrong_hand` is reported.
 const WRONG_HAND_MIN_CONFIDENCE: f32 = 0.6;
-/// Digits of a hand: more "fingers" than this are fragments of a mask that went wrong.
-const MAX_DIGITS: u8 = 5;
 
 /// Turns the measurements into reasons, in priority order, and the verdict.
 fn decide(report: &mut Report, geo: &HandGeometry, config: &Config) {
@@ -530,7 +528,7 @@ fn decide(report: &mut Report, geo: &HandGeometry, config: &Config) {
         // fingertips: what is judged per fingertip (framing, focus, ridge clarity) is not
         // claimed, and the count is what to fix (training seeds 0-799, frames counted at six or
         // more: 9 of 10 partially_out_of_frame calls and all 4 too_blurry calls wrong).
-        let digits_plausible = count <= MAX_DIGITS;
+        let digits_plausible = usize::from(count) <= distance::MAX_DIGITS;
         let worst_outside = geo
             .fingers
             .iter()

@@ -29,8 +29,8 @@ const WIDTH_SPREAD: f32 = 0.14;
 const MAX_DISAGREEMENT: f32 = 1.5;
 /// Largest relative spread of the per-finger width estimates for them to overrule ridges.
 const MAX_WIDTH_SPREAD_TO_JUDGE: f32 = 0.25;
-/// Digits of a hand: more "fingers" than this are fragments.
-const MAX_DIGITS: usize = 5;
+/// Digits of a hand: more "fingers" than this are fragments of a mask that went wrong.
+pub const MAX_DIGITS: usize = 5;
 /// Most fingers combined (the analyzer measures at most ten).
 const MAX_FINGERS: usize = 16;
 
