@@ -166,6 +166,9 @@ const EDGE_FLOOR_LUMA: f32 = 100.0;
 /// The edge floor in the dimmest frames: half the full one, still well above the smoothed
 /// gradient noise.
 const EDGE_FLOOR_MIN: f32 = 5.0;
+/// A kept piece touching the left or right border whose mean luma differs from the kept
+/// pieces' median by more than this share of it is background.
+const SIDE_LUMA_TOL: f32 = 0.3;
 /// Most candidate skin colours compared per frame.
 const MAX_MODES: usize = 4;
 /// Components smaller than this share of the largest kept component are dropped. Small: with
@@ -186,6 +189,10 @@ pub struct Segmenter {
     labels: Vec<u32>,
     comp_area: Vec<u32>,
     comp_border: Vec<u8>,
+    /// Luma sum per piece of the edge cut.
+    comp_luma: Vec<u32>,
+    /// Whether `cut_background` runs for [`Segmenter::refine`].
+    in_refine: bool,
     comp_score: Vec<f32>,
     /// Per-pixel vote for the skin colour.
     seed: Vec<f32>,
@@ -290,7 +297,9 @@ impl Segmenter {
         };
         classify(cb, cr, &skin, back.as_ref(), &mut out.mask);
         self.clean(w, h, &mut out.mask);
+        self.in_refine = true;
         self.cut_background(low, w, h, &mut out.mask);
+        self.in_refine = false;
         out.area = out.mask.iter().map(|&m| m as u32).sum();
         out.skin_mean = skin.m;
         true
@@ -591,8 +600,9 @@ impl Segmenter {
     /// Removes background that has the hand's colour (a beige wall, a wooden floor): the mask
     /// is cut along luma and chroma edges (the hand's outline is an edge even where colours
     /// match), pieces that reach the top corners of the frame or run along much of its top
-    /// edge are background (the hand enters from the bottom, fingers up), and the rest is
-    /// grown back over the edge pixels that touch it.
+    /// edge are background (the hand enters from the bottom, fingers up), so are pieces at the
+    /// left or right border much brighter or darker than the rest (a floor beside the hand;
+    /// first pass only), and the rest is grown back over the edge pixels that touch it.
     fn cut_background(&mut self, low: &LowRes, w: usize, h: usize, mask: &mut [u8]) {
         let n = w * h;
         if w < 8 || h < 8 {
@@ -687,6 +697,11 @@ impl Segmenter {
                 kept += self.comp_area[c];
             }
         }
+        // Only in the first pass: the refined colour model, fitted on the fingers, already leaves
+        // out most of such a floor, and what it leaves at the sides is mostly shaded hand.
+        if kept > 0 && !self.in_refine {
+            any_dropped |= self.drop_side_pieces(low, w, h, &mut top, &mut kept);
+        }
         self.comp_score = top;
         // Nothing looked like background, or nothing is left: keep the mask as it was.
         if !any_dropped || kept < (n as u32 / 200).max(16) {
@@ -706,6 +721,74 @@ impl Segmenter {
         mask.copy_from_slice(&self.cand);
     }
 
+    /// Drops kept pieces that touch the left or right border and whose mean luma is far from
+    /// the kept pieces' area-weighted median luma: a floor or wall of the hand's colour seen
+    /// beside it. Returns whether any was dropped. `scratch` (one entry per piece) is
+    /// overwritten.
+    fn drop_side_pieces(
+        &mut self,
+        low: &LowRes,
+        w: usize,
+        h: usize,
+        scratch: &mut [f32],
+        kept: &mut u32,
+    ) -> bool {
+        let np = self.comp_border.len();
+        self.comp_luma.clear();
+        self.comp_luma.resize(np, 0);
+        for (a, b, l) in self.lscratch.labelled_runs(w) {
+            let (Some(px), Some(sum)) = (low.luma.get(a..b), self.comp_luma.get_mut(l as usize))
+            else {
+                continue;
+            };
+            let mut s = 0u32;
+            for &v in px {
+                s += v as u32;
+            }
+            *sum += s;
+        }
+        // Area-weighted histogram of the kept pieces' mean luma.
+        let mut hist = [0u32; 256];
+        let mut total = 0u32;
+        let pieces = scratch
+            .iter_mut()
+            .zip(&self.comp_area)
+            .zip(&self.comp_luma)
+            .zip(&self.comp_border)
+            .skip(1);
+        for (((mean_out, &area), &sum), &keep) in pieces {
+            let area = area.max(1);
+            let mean = sum / area;
+            *mean_out = mean as f32;
+            if keep != 0 {
+                hist[mean.min(255) as usize] += area;
+                total += area;
+            }
+        }
+        let mut acc = 0;
+        let mut median = 0f32;
+        for (v, &c) in hist.iter().enumerate() {
+            acc += c;
+            if 2 * acc >= total {
+                median = v as f32;
+                break;
+            }
+        }
+        let tol = SIDE_LUMA_TOL * median.max(20.0);
+        let mut dropped = false;
+        for y in 0..h {
+            for x in [0, w - 1] {
+                let c = self.labels[y * w + x] as usize;
+                if c != 0 && self.comp_border[c] != 0 && (scratch[c] - median).abs() > tol {
+                    self.comp_border[c] = 0;
+                    *kept -= self.comp_area[c];
+                    dropped = true;
+                }
+            }
+        }
+        dropped
+    }
+
     /// Open, fill holes, keep the large components.
     fn clean(&mut self, w: usize, h: usize, mask: &mut [u8]) {
         // Open only: a close would fill the one-pixel gaps between fingers at low resolution;
@@ -719,13 +802,15 @@ impl Segmenter {
     }
 
     fn fill_holes(&mut self, w: usize, h: usize, mask: &mut [u8]) {
-        // Background components that do not touch the border are holes (glare, shadows).
+        // Background components that do not touch the top, left or right border are holes
+        // (glare, shadows). Not the bottom: the hand enters from there, and the desaturated
+        // highlight along a pale finger (outside the skin colour model) runs down to the bottom
+        // edge; left open, it splits the finger lengthwise and its width reads too narrow.
         let ncomp = label(mask, 0, w, h, false, &mut self.labels, &mut self.lscratch);
         self.comp_border.clear();
         self.comp_border.resize(ncomp as usize + 1, 0);
         for x in 0..w {
             mark(&self.labels, x, &mut self.comp_border);
-            mark(&self.labels, (h - 1) * w + x, &mut self.comp_border);
         }
         for y in 0..h {
             mark(&self.labels, y * w, &mut self.comp_border);
