@@ -169,6 +169,9 @@ const EDGE_FLOOR_MIN: f32 = 5.0;
 /// A kept piece touching the left or right border whose mean luma differs from the kept
 /// pieces' median by more than this share of it is background.
 const SIDE_LUMA_TOL: f32 = 0.3;
+/// A piece restored by `restore_through_pieces` has mean luma within this share of the kept
+/// pieces' median.
+const RESTORE_LUMA_TOL: f32 = 0.2;
 /// Most candidate skin colours compared per frame.
 const MAX_MODES: usize = 4;
 /// Components smaller than this share of the largest kept component are dropped. Small: with
@@ -189,8 +192,12 @@ pub struct Segmenter {
     labels: Vec<u32>,
     comp_area: Vec<u32>,
     comp_border: Vec<u8>,
+    comp_bottom: Vec<u8>,
     /// Luma sum per piece of the edge cut.
     comp_luma: Vec<u32>,
+    /// Cb and Cr sums per piece of the edge cut.
+    comp_cb: Vec<u32>,
+    comp_cr: Vec<u32>,
     /// Whether `cut_background` runs for [`Segmenter::refine`].
     in_refine: bool,
     comp_score: Vec<f32>,
@@ -601,8 +608,10 @@ impl Segmenter {
     /// is cut along luma and chroma edges (the hand's outline is an edge even where colours
     /// match), pieces that reach the top corners of the frame or run along much of its top
     /// edge are background (the hand enters from the bottom, fingers up), so are pieces at the
-    /// left or right border much brighter or darker than the rest (a floor beside the hand;
-    /// first pass only), and the rest is grown back over the edge pixels that touch it.
+    /// left or right border much brighter or darker than the rest (a floor beside the hand),
+    /// and the rest is grown back over the edge pixels that touch it. In the first pass only,
+    /// side pieces are judged by brightness, and a top-corner piece that runs down to the
+    /// bottom with the hand's colour and brightness (a close-up's finger) is kept.
     fn cut_background(&mut self, low: &LowRes, w: usize, h: usize, mask: &mut [u8]) {
         let n = w * h;
         if w < 8 || h < 8 {
@@ -723,7 +732,7 @@ impl Segmenter {
 
     /// Drops kept pieces that touch the left or right border and whose mean luma is far from
     /// the kept pieces' area-weighted median luma: a floor or wall of the hand's colour seen
-    /// beside it. Returns whether any was dropped. `scratch` (one entry per piece) is
+    /// beside it; then [`Self::restore_through_pieces`]. Returns whether any was dropped. `scratch` (one entry per piece) is
     /// overwritten.
     fn drop_side_pieces(
         &mut self,
@@ -736,16 +745,27 @@ impl Segmenter {
         let np = self.comp_border.len();
         self.comp_luma.clear();
         self.comp_luma.resize(np, 0);
+        self.comp_cb.clear();
+        self.comp_cb.resize(np, 0);
+        self.comp_cr.clear();
+        self.comp_cr.resize(np, 0);
         for (a, b, l) in self.lscratch.labelled_runs(w) {
-            let (Some(px), Some(sum)) = (low.luma.get(a..b), self.comp_luma.get_mut(l as usize))
+            let l = l as usize;
+            let (Some(px), Some(pb), Some(pr)) =
+                (low.luma.get(a..b), low.cb.get(a..b), low.cr.get(a..b))
             else {
                 continue;
             };
-            let mut s = 0u32;
-            for &v in px {
-                s += v as u32;
-            }
-            *sum += s;
+            let (Some(sum), Some(sb), Some(sr)) = (
+                self.comp_luma.get_mut(l),
+                self.comp_cb.get_mut(l),
+                self.comp_cr.get_mut(l),
+            ) else {
+                continue;
+            };
+            *sum += sum_u8(px);
+            *sb += sum_u8(pb);
+            *sr += sum_u8(pr);
         }
         // Area-weighted histogram of the kept pieces' mean luma.
         let mut hist = [0u32; 256];
@@ -786,7 +806,69 @@ impl Segmenter {
                 }
             }
         }
+        self.restore_through_pieces(w, h, scratch, median, kept);
         dropped
+    }
+
+    /// Keeps again the pieces dropped for reaching a top corner that also reach the bottom
+    /// border and have the kept pieces' colour (median Cb and Cr within 2 levels) and
+    /// brightness (mean luma within 0.2 of `median`): the fingers of a close-up, which run
+    /// through the frame. A wall or floor in a top corner rarely matches the hand so closely.
+    /// `means` holds each piece's mean luma; `comp_cb` / `comp_cr` its chroma sums.
+    fn restore_through_pieces(
+        &mut self,
+        w: usize,
+        h: usize,
+        means: &[f32],
+        median: f32,
+        kept: &mut u32,
+    ) {
+        let (mut hb, mut hr) = ([0u32; 256], [0u32; 256]);
+        let mut total = 0u32;
+        let pieces = self
+            .comp_area
+            .iter()
+            .zip(&self.comp_border)
+            .zip(&self.comp_cb)
+            .zip(&self.comp_cr)
+            .skip(1);
+        for (((&area, &keep), &sb), &sr) in pieces.clone() {
+            if keep != 0 {
+                let area = area.max(1);
+                hb[(sb / area).min(255) as usize] += area;
+                hr[(sr / area).min(255) as usize] += area;
+                total += area;
+            }
+        }
+        let (mb, mr) = (hist_median(&hb, total), hist_median(&hr, total));
+        let np = self.comp_border.len();
+        self.comp_bottom.clear();
+        self.comp_bottom.resize(np, 0);
+        if let Some(last) = self.labels.get((h - 1) * w..h * w) {
+            for &l in last {
+                if let Some(b) = self.comp_bottom.get_mut(l as usize) {
+                    *b = 1;
+                }
+            }
+        }
+        let tol = RESTORE_LUMA_TOL * median.max(20.0);
+        let pieces = self
+            .comp_border
+            .iter_mut()
+            .zip(&self.comp_area)
+            .zip(&self.comp_cb)
+            .zip(&self.comp_cr)
+            .zip(&self.comp_bottom)
+            .zip(means)
+            .skip(1);
+        for (((((keep, &area), &sb), &sr), &bottom), &mean) in pieces {
+            let a = area.max(1) as f32;
+            let dc2 = (sb as f32 / a - mb).powi(2) + (sr as f32 / a - mr).powi(2);
+            if *keep == 0 && bottom != 0 && dc2 < 4.0 && (mean - median).abs() < tol {
+                *keep = 1;
+                *kept += area;
+            }
+        }
     }
 
     /// Open, fill holes, keep the large components.
@@ -1243,6 +1325,27 @@ fn separable3(
             *o = f(a, b, c);
         }
     }
+}
+
+/// Sum of a byte slice.
+fn sum_u8(v: &[u8]) -> u32 {
+    let mut s = 0u32;
+    for &x in v {
+        s += x as u32;
+    }
+    s
+}
+
+/// The value at which a 256-bin histogram of `total` counts reaches half of them.
+fn hist_median(hist: &[u32; 256], total: u32) -> f32 {
+    let mut acc = 0;
+    for (v, &c) in hist.iter().enumerate() {
+        acc += c;
+        if 2 * acc >= total {
+            return v as f32;
+        }
+    }
+    0.0
 }
 
 fn percentile_u8(v: &[u8], q: f32) -> u8 {
