@@ -743,6 +743,32 @@ impl Segmenter {
         kept: &mut u32,
     ) -> bool {
         let np = self.comp_border.len();
+        // Which pieces reach the bottom, and whether any rule can apply (a kept piece at a
+        // side, a dropped one at the bottom): most frames have neither, and skip the sums.
+        self.comp_bottom.clear();
+        self.comp_bottom.resize(np, 0);
+        if let Some(last) = self.labels.get((h - 1) * w..h * w) {
+            for &l in last {
+                if let Some(b) = self.comp_bottom.get_mut(l as usize) {
+                    *b = 1;
+                }
+            }
+        }
+        let candidates = self
+            .comp_border
+            .iter()
+            .zip(&self.comp_bottom)
+            .skip(1)
+            .any(|(&keep, &bottom)| keep == 0 && bottom != 0);
+        let at_side = (0..h).any(|y| {
+            [0, w - 1].iter().any(|&x| {
+                let c = self.labels[y * w + x] as usize;
+                c != 0 && self.comp_border[c] != 0
+            })
+        });
+        if !candidates && !at_side {
+            return false;
+        }
         self.comp_luma.clear();
         self.comp_luma.resize(np, 0);
         self.comp_cb.clear();
@@ -751,19 +777,21 @@ impl Segmenter {
         self.comp_cr.resize(np, 0);
         for (a, b, l) in self.lscratch.labelled_runs(w) {
             let l = l as usize;
-            let (Some(px), Some(pb), Some(pr)) =
-                (low.luma.get(a..b), low.cb.get(a..b), low.cr.get(a..b))
-            else {
+            if let (Some(px), Some(sum)) = (low.luma.get(a..b), self.comp_luma.get_mut(l)) {
+                *sum += sum_u8(px);
+            }
+            // Chroma only for the restore (side-dropped pieces are too far in luma for it).
+            if !candidates {
                 continue;
-            };
-            let (Some(sum), Some(sb), Some(sr)) = (
-                self.comp_luma.get_mut(l),
+            }
+            let (Some(pb), Some(pr), Some(sb), Some(sr)) = (
+                low.cb.get(a..b),
+                low.cr.get(a..b),
                 self.comp_cb.get_mut(l),
                 self.comp_cr.get_mut(l),
             ) else {
                 continue;
             };
-            *sum += sum_u8(px);
             *sb += sum_u8(pb);
             *sr += sum_u8(pr);
         }
@@ -806,7 +834,9 @@ impl Segmenter {
                 }
             }
         }
-        self.restore_through_pieces(w, h, scratch, median, kept);
+        if candidates {
+            self.restore_through_pieces(scratch, median, kept);
+        }
         dropped
     }
 
@@ -814,15 +844,9 @@ impl Segmenter {
     /// border and have the kept pieces' colour (median Cb and Cr within 2 levels) and
     /// brightness (mean luma within 0.2 of `median`): the fingers of a close-up, which run
     /// through the frame. A wall or floor in a top corner rarely matches the hand so closely.
-    /// `means` holds each piece's mean luma; `comp_cb` / `comp_cr` its chroma sums.
-    fn restore_through_pieces(
-        &mut self,
-        w: usize,
-        h: usize,
-        means: &[f32],
-        median: f32,
-        kept: &mut u32,
-    ) {
+    /// `means` holds each piece's mean luma; `comp_cb` / `comp_cr` its chroma sums,
+    /// `comp_bottom` whether it reaches the bottom border.
+    fn restore_through_pieces(&mut self, means: &[f32], median: f32, kept: &mut u32) {
         let (mut hb, mut hr) = ([0u32; 256], [0u32; 256]);
         let mut total = 0u32;
         let pieces = self
@@ -841,16 +865,6 @@ impl Segmenter {
             }
         }
         let (mb, mr) = (hist_median(&hb, total), hist_median(&hr, total));
-        let np = self.comp_border.len();
-        self.comp_bottom.clear();
-        self.comp_bottom.resize(np, 0);
-        if let Some(last) = self.labels.get((h - 1) * w..h * w) {
-            for &l in last {
-                if let Some(b) = self.comp_bottom.get_mut(l as usize) {
-                    *b = 1;
-                }
-            }
-        }
         let tol = RESTORE_LUMA_TOL * median.max(20.0);
         let pieces = self
             .comp_border
