@@ -166,6 +166,12 @@ const EDGE_FLOOR_LUMA: f32 = 100.0;
 /// The edge floor in the dimmest frames: half the full one, still well above the smoothed
 /// gradient noise.
 const EDGE_FLOOR_MIN: f32 = 5.0;
+/// A kept piece touching the left or right border whose mean luma differs from the kept
+/// pieces' median by more than this share of it is background.
+const SIDE_LUMA_TOL: f32 = 0.3;
+/// A piece restored by `restore_through_pieces` has mean luma within this share of the kept
+/// pieces' median.
+const RESTORE_LUMA_TOL: f32 = 0.2;
 /// Most candidate skin colours compared per frame.
 const MAX_MODES: usize = 4;
 /// Components smaller than this share of the largest kept component are dropped. Small: with
@@ -186,6 +192,14 @@ pub struct Segmenter {
     labels: Vec<u32>,
     comp_area: Vec<u32>,
     comp_border: Vec<u8>,
+    comp_bottom: Vec<u8>,
+    /// Luma sum per piece of the edge cut.
+    comp_luma: Vec<u32>,
+    /// Cb and Cr sums per piece of the edge cut.
+    comp_cb: Vec<u32>,
+    comp_cr: Vec<u32>,
+    /// Whether `cut_background` runs for [`Segmenter::refine`].
+    in_refine: bool,
     comp_score: Vec<f32>,
     /// Per-pixel vote for the skin colour.
     seed: Vec<f32>,
@@ -290,7 +304,9 @@ impl Segmenter {
         };
         classify(cb, cr, &skin, back.as_ref(), &mut out.mask);
         self.clean(w, h, &mut out.mask);
+        self.in_refine = true;
         self.cut_background(low, w, h, &mut out.mask);
+        self.in_refine = false;
         out.area = out.mask.iter().map(|&m| m as u32).sum();
         out.skin_mean = skin.m;
         true
@@ -591,8 +607,11 @@ impl Segmenter {
     /// Removes background that has the hand's colour (a beige wall, a wooden floor): the mask
     /// is cut along luma and chroma edges (the hand's outline is an edge even where colours
     /// match), pieces that reach the top corners of the frame or run along much of its top
-    /// edge are background (the hand enters from the bottom, fingers up), and the rest is
-    /// grown back over the edge pixels that touch it.
+    /// edge are background (the hand enters from the bottom, fingers up), so are pieces at the
+    /// left or right border much brighter or darker than the rest (a floor beside the hand),
+    /// and the rest is grown back over the edge pixels that touch it. In the first pass only,
+    /// side pieces are judged by brightness, and a top-corner piece that runs down to the
+    /// bottom with the hand's colour and brightness (a close-up's finger) is kept.
     fn cut_background(&mut self, low: &LowRes, w: usize, h: usize, mask: &mut [u8]) {
         let n = w * h;
         if w < 8 || h < 8 {
@@ -687,6 +706,11 @@ impl Segmenter {
                 kept += self.comp_area[c];
             }
         }
+        // Only in the first pass: the refined colour model, fitted on the fingers, already leaves
+        // out most of such a floor, and what it leaves at the sides is mostly shaded hand.
+        if kept > 0 && !self.in_refine {
+            any_dropped |= self.drop_side_pieces(low, w, h, &mut top, &mut kept);
+        }
         self.comp_score = top;
         // Nothing looked like background, or nothing is left: keep the mask as it was.
         if !any_dropped || kept < (n as u32 / 200).max(16) {
@@ -706,6 +730,161 @@ impl Segmenter {
         mask.copy_from_slice(&self.cand);
     }
 
+    /// Drops kept pieces that touch the left or right border and whose mean luma is far from
+    /// the kept pieces' area-weighted median luma: a floor or wall of the hand's colour seen
+    /// beside it; then [`Self::restore_through_pieces`]. Returns whether any was dropped. `scratch` (one entry per piece) is
+    /// overwritten.
+    fn drop_side_pieces(
+        &mut self,
+        low: &LowRes,
+        w: usize,
+        h: usize,
+        scratch: &mut [f32],
+        kept: &mut u32,
+    ) -> bool {
+        let np = self.comp_border.len();
+        // Which pieces reach the bottom, and whether any rule can apply (a kept piece at a
+        // side, a dropped one at the bottom): most frames have neither, and skip the sums.
+        self.comp_bottom.clear();
+        self.comp_bottom.resize(np, 0);
+        if let Some(last) = self.labels.get((h - 1) * w..h * w) {
+            for &l in last {
+                if let Some(b) = self.comp_bottom.get_mut(l as usize) {
+                    *b = 1;
+                }
+            }
+        }
+        let candidates = self
+            .comp_border
+            .iter()
+            .zip(&self.comp_bottom)
+            .skip(1)
+            .any(|(&keep, &bottom)| keep == 0 && bottom != 0);
+        let at_side = (0..h).any(|y| {
+            [0, w - 1].iter().any(|&x| {
+                let c = self.labels[y * w + x] as usize;
+                c != 0 && self.comp_border[c] != 0
+            })
+        });
+        if !candidates && !at_side {
+            return false;
+        }
+        self.comp_luma.clear();
+        self.comp_luma.resize(np, 0);
+        self.comp_cb.clear();
+        self.comp_cb.resize(np, 0);
+        self.comp_cr.clear();
+        self.comp_cr.resize(np, 0);
+        for (a, b, l) in self.lscratch.labelled_runs(w) {
+            let l = l as usize;
+            if let (Some(px), Some(sum)) = (low.luma.get(a..b), self.comp_luma.get_mut(l)) {
+                *sum += sum_u8(px);
+            }
+            // Chroma only for the restore (side-dropped pieces are too far in luma for it).
+            if !candidates {
+                continue;
+            }
+            let (Some(pb), Some(pr), Some(sb), Some(sr)) = (
+                low.cb.get(a..b),
+                low.cr.get(a..b),
+                self.comp_cb.get_mut(l),
+                self.comp_cr.get_mut(l),
+            ) else {
+                continue;
+            };
+            *sb += sum_u8(pb);
+            *sr += sum_u8(pr);
+        }
+        // Area-weighted histogram of the kept pieces' mean luma.
+        let mut hist = [0u32; 256];
+        let mut total = 0u32;
+        let pieces = scratch
+            .iter_mut()
+            .zip(&self.comp_area)
+            .zip(&self.comp_luma)
+            .zip(&self.comp_border)
+            .skip(1);
+        for (((mean_out, &area), &sum), &keep) in pieces {
+            let area = area.max(1);
+            let mean = sum / area;
+            *mean_out = mean as f32;
+            if keep != 0 {
+                hist[mean.min(255) as usize] += area;
+                total += area;
+            }
+        }
+        let mut acc = 0;
+        let mut median = 0f32;
+        for (v, &c) in hist.iter().enumerate() {
+            acc += c;
+            if 2 * acc >= total {
+                median = v as f32;
+                break;
+            }
+        }
+        let tol = SIDE_LUMA_TOL * median.max(20.0);
+        let mut dropped = false;
+        for y in 0..h {
+            for x in [0, w - 1] {
+                let c = self.labels[y * w + x] as usize;
+                if c != 0 && self.comp_border[c] != 0 && (scratch[c] - median).abs() > tol {
+                    self.comp_border[c] = 0;
+                    *kept -= self.comp_area[c];
+                    dropped = true;
+                }
+            }
+        }
+        if candidates {
+            self.restore_through_pieces(scratch, median, kept);
+        }
+        dropped
+    }
+
+    /// Keeps again the pieces dropped for reaching a top corner that also reach the bottom
+    /// border and have the kept pieces' colour (median Cb and Cr within 2 levels) and
+    /// brightness (mean luma within 0.2 of `median`): the fingers of a close-up, which run
+    /// through the frame. A wall or floor in a top corner rarely matches the hand so closely.
+    /// `means` holds each piece's mean luma; `comp_cb` / `comp_cr` its chroma sums,
+    /// `comp_bottom` whether it reaches the bottom border.
+    fn restore_through_pieces(&mut self, means: &[f32], median: f32, kept: &mut u32) {
+        let (mut hb, mut hr) = ([0u32; 256], [0u32; 256]);
+        let mut total = 0u32;
+        let pieces = self
+            .comp_area
+            .iter()
+            .zip(&self.comp_border)
+            .zip(&self.comp_cb)
+            .zip(&self.comp_cr)
+            .skip(1);
+        for (((&area, &keep), &sb), &sr) in pieces.clone() {
+            if keep != 0 {
+                let area = area.max(1);
+                hb[(sb / area).min(255) as usize] += area;
+                hr[(sr / area).min(255) as usize] += area;
+                total += area;
+            }
+        }
+        let (mb, mr) = (hist_median(&hb, total), hist_median(&hr, total));
+        let tol = RESTORE_LUMA_TOL * median.max(20.0);
+        let pieces = self
+            .comp_border
+            .iter_mut()
+            .zip(&self.comp_area)
+            .zip(&self.comp_cb)
+            .zip(&self.comp_cr)
+            .zip(&self.comp_bottom)
+            .zip(means)
+            .skip(1);
+        for (((((keep, &area), &sb), &sr), &bottom), &mean) in pieces {
+            let a = area.max(1) as f32;
+            let dc2 = (sb as f32 / a - mb).powi(2) + (sr as f32 / a - mr).powi(2);
+            if *keep == 0 && bottom != 0 && dc2 < 4.0 && (mean - median).abs() < tol {
+                *keep = 1;
+                *kept += area;
+            }
+        }
+    }
+
     /// Open, fill holes, keep the large components.
     fn clean(&mut self, w: usize, h: usize, mask: &mut [u8]) {
         // Open only: a close would fill the one-pixel gaps between fingers at low resolution;
@@ -719,13 +898,15 @@ impl Segmenter {
     }
 
     fn fill_holes(&mut self, w: usize, h: usize, mask: &mut [u8]) {
-        // Background components that do not touch the border are holes (glare, shadows).
+        // Background components that do not touch the top, left or right border are holes
+        // (glare, shadows). Not the bottom: the hand enters from there, and the desaturated
+        // highlight along a pale finger (outside the skin colour model) runs down to the bottom
+        // edge; left open, it splits the finger lengthwise and its width reads too narrow.
         let ncomp = label(mask, 0, w, h, false, &mut self.labels, &mut self.lscratch);
         self.comp_border.clear();
         self.comp_border.resize(ncomp as usize + 1, 0);
         for x in 0..w {
             mark(&self.labels, x, &mut self.comp_border);
-            mark(&self.labels, (h - 1) * w + x, &mut self.comp_border);
         }
         for y in 0..h {
             mark(&self.labels, y * w, &mut self.comp_border);
@@ -1158,6 +1339,27 @@ fn separable3(
             *o = f(a, b, c);
         }
     }
+}
+
+/// Sum of a byte slice.
+fn sum_u8(v: &[u8]) -> u32 {
+    let mut s = 0u32;
+    for &x in v {
+        s += x as u32;
+    }
+    s
+}
+
+/// The value at which a 256-bin histogram of `total` counts reaches half of them.
+fn hist_median(hist: &[u32; 256], total: u32) -> f32 {
+    let mut acc = 0;
+    for (v, &c) in hist.iter().enumerate() {
+        acc += c;
+        if 2 * acc >= total {
+            return v as f32;
+        }
+    }
+    0.0
 }
 
 fn percentile_u8(v: &[u8], q: f32) -> u8 {
