@@ -337,6 +337,8 @@ pub struct FingerFinder {
     filled: Vec<u8>,
     /// Labelling scratch for the glare holes.
     holes: HoleScratch,
+    /// The filled mask and the luma interleaved for the AVX2 grid sampler.
+    packed: Vec<u16>,
 }
 
 impl FingerFinder {
@@ -386,6 +388,8 @@ impl FingerFinder {
         let mut filled = std::mem::take(&mut self.filled);
         fill_glare_holes(&mask.mask[..n], luma, w, h, &mut filled, &mut self.holes);
         let src = &filled[..n];
+        let mut packed_buf = std::mem::take(&mut self.packed);
+        let packed = pack_mask_luma(src, luma, &mut packed_buf);
         // Candidate axes: the dominant boundary orientation (fingers are long parallel edges)
         // and straight up; keep the one under which the most finger evidence shows.
         let peak = mask_axis(src, w, h, &mut self.sort_buf);
@@ -408,7 +412,7 @@ impl FingerFinder {
                 self.swap_axis_state();
                 spare = scanned;
             }
-            self.scan(src, luma, w, h, bbox, a);
+            self.scan(src, luma, packed, w, h, bbox, a);
             self.track();
             self.candidates();
             scanned = Some(a.to_bits());
@@ -427,7 +431,7 @@ impl FingerFinder {
                     self.swap_axis_state();
                     std::mem::swap(&mut scanned, &mut spare);
                 } else {
-                    self.scan(src, luma, w, h, bbox, angle);
+                    self.scan(src, luma, packed, w, h, bbox, angle);
                     self.track();
                     self.candidates();
                     scanned = Some(angle.to_bits());
@@ -442,16 +446,21 @@ impl FingerFinder {
             }
         }
         self.filled = filled;
+        self.packed = packed_buf;
         out.angle_deg = angle.to_degrees();
         self.emit(mask, config, out);
     }
 
     /// Samples the mask (and luma) on the rotated grid for hand axis `angle` (radians clockwise
-    /// from up), then cuts every grid row into runs.
+    /// from up), then cuts every grid row into runs. `packed`, when given (AVX2 CPUs), holds
+    /// the same mask and luma as [`pack_mask_luma`] interleaves them, read eight samples at a
+    /// time.
+    #[allow(clippy::too_many_arguments)]
     fn scan(
         &mut self,
         mask: &[u8],
         luma: &[u8],
+        packed: Option<&[u16]>,
         w: usize,
         h: usize,
         bbox: (usize, usize, usize, usize),
@@ -509,22 +518,17 @@ impl FingerFinder {
             dl[..lo].fill(0);
             dst[hi..].fill(OUT);
             dl[hi..].fill(0);
-            for cc in lo..hi {
-                let px = p0[0] + cc as f32 * eu[0];
-                let py = p0[1] + cc as f32 * eu[1];
-                // SAFETY: `inside_span` evaluated these same expressions and kept only columns
-                // where both are finite, >= 0 and below `w` / `h`, so they fit an i32: one
-                // truncation each instead of the saturating conversion's tests (this line was
-                // a quarter of the geometry stage). The index is still bounds-checked below.
-                let (ix, iy): (i32, i32) =
-                    unsafe { (px.to_int_unchecked(), py.to_int_unchecked()) };
-                let i = iy as usize * w + ix as usize;
-                let (m, l) = (
-                    mask.get(i).copied().unwrap_or(0),
-                    luma.get(i).copied().unwrap_or(0),
-                );
-                dst[cc] = if m != 0 { HAND } else { BG };
-                dl[cc] = l;
+            #[cfg(target_arch = "x86_64")]
+            if let Some(packed) = packed {
+                // SAFETY: `packed` is only built when the CPU has AVX2; lo <= hi <= gw.
+                unsafe { sample_span_avx2(packed, w, p0, eu, lo, hi, dst, dl) };
+            } else {
+                sample_span(mask, luma, w, p0, eu, lo, hi, dst, dl);
+            }
+            #[cfg(not(target_arch = "x86_64"))]
+            {
+                let _ = packed;
+                sample_span(mask, luma, w, p0, eu, lo, hi, dst, dl);
             }
             // Cut the row into runs (while it is in cache); outside the span all is OUT.
             self.row_start.push(self.runs.len() as u32);
@@ -1833,6 +1837,147 @@ fn pad_box(tip: [f32; 2], dir: [f32; 2], width: f32, len: f32, f: f32, fw: f32, 
     }
 }
 
+/// The mask (as 0 / 1) and luma interleaved, one `u16` a pixel (mask in the low byte), plus one
+/// padding element (a 32-bit gather of the last pixel reads two bytes past it). Only built
+/// when the CPU has AVX2 and the indices fit the gather's i32 lanes; None otherwise.
+fn pack_mask_luma<'a>(mask: &[u8], luma: &[u8], buf: &'a mut Vec<u16>) -> Option<&'a [u16]> {
+    buf.clear();
+    #[cfg(target_arch = "x86_64")]
+    if crate::kernels::Kernel::best() == crate::kernels::Kernel::Avx2
+        && mask.len() == luma.len()
+        && mask.len() < i32::MAX as usize
+    {
+        buf.extend(
+            mask.iter()
+                .zip(luma)
+                .map(|(&m, &l)| (m != 0) as u16 | (l as u16) << 8),
+        );
+        buf.push(0);
+        return Some(buf);
+    }
+    None
+}
+
+/// Samples grid columns `lo..hi` of the row starting at `p0` (step `eu`): the mask as
+/// HAND / BG into `dst`, the luma into `dl`. Every column must lie inside the `w`-wide frame
+/// (see [`inside_span`]).
+#[allow(clippy::too_many_arguments)]
+#[inline]
+fn sample_span(
+    mask: &[u8],
+    luma: &[u8],
+    w: usize,
+    p0: [f32; 2],
+    eu: [f32; 2],
+    lo: usize,
+    hi: usize,
+    dst: &mut [u8],
+    dl: &mut [u8],
+) {
+    for cc in lo..hi {
+        let px = p0[0] + cc as f32 * eu[0];
+        let py = p0[1] + cc as f32 * eu[1];
+        // SAFETY: `inside_span` evaluated these same expressions and kept only columns
+        // where both are finite, >= 0 and below `w` / `h`, so they fit an i32: one
+        // truncation each instead of the saturating conversion's tests (this line was
+        // a quarter of the geometry stage). The index is still bounds-checked below.
+        let (ix, iy): (i32, i32) = unsafe { (px.to_int_unchecked(), py.to_int_unchecked()) };
+        let i = iy as usize * w + ix as usize;
+        let (m, l) = (
+            mask.get(i).copied().unwrap_or(0),
+            luma.get(i).copied().unwrap_or(0),
+        );
+        dst[cc] = if m != 0 { HAND } else { BG };
+        dl[cc] = l;
+    }
+}
+
+/// [`sample_span`] eight columns at a time: the same f32 products and sums per lane (no fused
+/// multiply-add, so the same coordinates bit for bit), truncated, and one gather of the
+/// interleaved mask and luma. A group with any index outside `packed` (which `inside_span`
+/// rules out) falls back to the bounds-checked scalar code.
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[allow(clippy::too_many_arguments)]
+#[target_feature(enable = "avx2")]
+unsafe fn sample_span_avx2(
+    packed: &[u16],
+    w: usize,
+    p0: [f32; 2],
+    eu: [f32; 2],
+    lo: usize,
+    hi: usize,
+    dst: &mut [u8],
+    dl: &mut [u8],
+) {
+    use std::arch::x86_64::*;
+    let hi = hi.min(dst.len()).min(dl.len());
+    // Pixels that the gather may read (the last element is padding).
+    let n = packed.len().saturating_sub(1);
+    let mut cc = lo;
+    if n > 0 && n < i32::MAX as usize && w < i32::MAX as usize && hi < i32::MAX as usize {
+        let (px0, py0) = (_mm256_set1_ps(p0[0]), _mm256_set1_ps(p0[1]));
+        let (eux, euy) = (_mm256_set1_ps(eu[0]), _mm256_set1_ps(eu[1]));
+        let wv = _mm256_set1_epi32(w as i32);
+        let nv = _mm256_set1_epi32(n as i32);
+        let lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+        // Per 128-bit lane: the low bytes (mask) of its four dwords, then their second bytes
+        // (luma).
+        let pick = _mm256_setr_epi8(
+            0, 4, 8, 12, 1, 5, 9, 13, -1, -1, -1, -1, -1, -1, -1, -1, 0, 4, 8, 12, 1, 5, 9, 13, -1,
+            -1, -1, -1, -1, -1, -1, -1,
+        );
+        // Dwords: mask 0-3, mask 4-7, luma 0-3, luma 4-7.
+        let order = _mm256_setr_epi32(0, 4, 1, 5, 0, 0, 0, 0);
+        while cc + 8 <= hi {
+            let c = _mm256_cvtepi32_ps(_mm256_add_epi32(_mm256_set1_epi32(cc as i32), lanes));
+            let px = _mm256_add_ps(px0, _mm256_mul_ps(c, eux));
+            let py = _mm256_add_ps(py0, _mm256_mul_ps(c, euy));
+            let idx = _mm256_add_epi32(
+                _mm256_mullo_epi32(_mm256_cvttps_epi32(py), wv),
+                _mm256_cvttps_epi32(px),
+            );
+            let bad = _mm256_or_si256(
+                _mm256_cmpgt_epi32(_mm256_setzero_si256(), idx),
+                _mm256_cmpgt_epi32(idx, _mm256_sub_epi32(nv, _mm256_set1_epi32(1))),
+            );
+            if _mm256_movemask_epi8(bad) != 0 {
+                break;
+            }
+            // SAFETY: every index is in 0..n, so each 4-byte read lies within `packed`
+            // (n + 1 elements).
+            let g = unsafe { _mm256_i32gather_epi32::<2>(packed.as_ptr() as *const i32, idx) };
+            let b = _mm256_permutevar8x32_epi32(_mm256_shuffle_epi8(g, pick), order);
+            let out = _mm256_castsi256_si128(b);
+            // SAFETY: cc + 8 <= hi <= dst.len(), dl.len().
+            unsafe {
+                _mm_storel_epi64(dst.as_mut_ptr().add(cc) as *mut __m128i, out);
+                _mm_storel_epi64(
+                    dl.as_mut_ptr().add(cc) as *mut __m128i,
+                    _mm_unpackhi_epi64(out, out),
+                );
+            }
+            cc += 8;
+        }
+    }
+    // The tail (and any group refused above), scalar and bounds-checked.
+    for cc in cc..hi {
+        let px = p0[0] + cc as f32 * eu[0];
+        let py = p0[1] + cc as f32 * eu[1];
+        let (ix, iy) = (px as usize, py as usize);
+        let i = iy.saturating_mul(w).saturating_add(ix);
+        let v = if px >= 0.0 && py >= 0.0 && ix < w && i < n {
+            packed.get(i).copied().unwrap_or(0)
+        } else {
+            0
+        };
+        dst[cc] = v as u8;
+        dl[cc] = (v >> 8) as u8;
+    }
+}
+
 /// The span `lo..hi` of grid columns `cc` in `0..gw` whose sample `p0 + cc * eu` (in f32, as
 /// [`FingerFinder::scan`] computes it) falls inside a `w` x `h` frame. Each of the four bounds
 /// (x >= 0, x < w, y >= 0, y < h) holds on a prefix or a suffix of the row, since a rounded
@@ -2223,6 +2368,42 @@ mod tests {
             fill_glare_holes(&mask, &luma, w, h, &mut a, &mut HoleScratch::default());
             fill_glare_holes_flood(&mask, &luma, w, h, &mut b, &mut q);
             prop_assert_eq!(a, b);
+        }
+
+        // Integer result: tolerance zero, every sampled byte equal to the scalar sampler's.
+        // Odd frame sizes, rows through and beside the frame at any angle (spans from
+        // `inside_span`, as `scan` uses them), columns before and after the span left as set.
+        #[test]
+        fn avx2_grid_sampler_matches_scalar(
+            (w, h, mask, luma) in (1usize..70, 1usize..50).prop_flat_map(|(w, h)| {
+                (
+                    Just(w),
+                    Just(h),
+                    proptest::collection::vec(prop_oneof![Just(0u8), Just(1u8), Just(7u8)], w * h),
+                    proptest::collection::vec(any::<u8>(), w * h),
+                )
+            }),
+            p0 in (-40f32..110.0, -40f32..90.0),
+            angle in prop_oneof![Just(0f32), Just(std::f32::consts::FRAC_PI_2), -3.2f32..3.2],
+            gw in 0usize..150,
+        ) {
+            if crate::kernels::Kernel::best() != crate::kernels::Kernel::Avx2 {
+                return Ok(());
+            }
+            let (s, c) = angle.sin_cos();
+            let eu = [c, s];
+            let p0 = [p0.0, p0.1];
+            let (lo, hi) = inside_span(p0, eu, gw, w, h);
+            let (mut d1, mut l1) = (vec![OUT; gw], vec![3u8; gw]);
+            let (mut d2, mut l2) = (d1.clone(), l1.clone());
+            sample_span(&mask, &luma, w, p0, eu, lo, hi, &mut d1, &mut l1);
+            let mut buf = Vec::new();
+            let packed = pack_mask_luma(&mask, &luma, &mut buf).expect("AVX2 packs");
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: AVX2 checked above.
+            unsafe { sample_span_avx2(packed, w, p0, eu, lo, hi, &mut d2, &mut l2) };
+            prop_assert_eq!(d1, d2);
+            prop_assert_eq!(l1, l2);
         }
 
         // Integer result: tolerance zero, the same columns as the per-sample test. Rows through
