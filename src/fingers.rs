@@ -339,6 +339,8 @@ pub struct FingerFinder {
     holes: HoleScratch,
     /// The filled mask and the luma interleaved for the AVX2 grid sampler.
     packed: Vec<u16>,
+    /// 3x3 box sums of the filled mask, for its edge orientations.
+    boxes: Vec<u16>,
 }
 
 impl FingerFinder {
@@ -392,7 +394,8 @@ impl FingerFinder {
         let packed = pack_mask_luma(src, luma, &mut packed_buf);
         // Candidate axes: the dominant boundary orientation (fingers are long parallel edges)
         // and straight up; keep the one under which the most finger evidence shows.
-        let peak = mask_axis(src, w, h, &mut self.sort_buf);
+        let nz = crate::segment::nonzero_bbox(src, w, h);
+        let peak = mask_axis(src, w, h, nz, &mut self.sort_buf, &mut self.boxes);
         let mut angle = peak;
         let mut best = f32::MIN;
         // The axis the scratch (grid, runs, chains, candidates) was last computed for: the
@@ -402,7 +405,7 @@ impl FingerFinder {
         // The axis whose results the spare holds.
         let mut spare = None;
         // (The whole frame when the mask is empty.)
-        let bbox = crate::segment::nonzero_bbox(src, w, h).unwrap_or((0, 0, w, h));
+        let bbox = nz.unwrap_or((0, 0, w, h));
         for a in [peak, 0.0] {
             let same = scanned == Some(a.to_bits());
             if same || (a != peak && (a - peak).abs() < 5f32.to_radians()) {
@@ -535,16 +538,12 @@ impl FingerFinder {
             let row = &self.rot[r * gw..(r + 1) * gw];
             let mut cc = lo;
             while cc < hi {
-                if row[cc] != HAND {
-                    cc += 1;
-                    continue;
+                let a = next_hand(row, cc, hi);
+                if a >= hi {
+                    break;
                 }
-                let a = cc;
-                let mut b = cc + 1;
                 // No gap bridging: neighbouring fingers may be a single pixel apart here.
-                while b < hi && row[b] == HAND {
-                    b += 1;
-                }
+                let b = next_not_hand(row, a + 1, hi);
                 cc = b;
                 if b - a < 2 {
                     continue;
@@ -1978,6 +1977,58 @@ unsafe fn sample_span_avx2(
     }
 }
 
+/// First index in `0..n` for which `f` is true, when `f` is monotonic false -> true (`n` when
+/// none). Generic rather than a `dyn Fn`, so that each test inlines.
+#[inline]
+fn first_true(n: usize, f: impl Fn(usize) -> bool) -> usize {
+    let (mut a, mut b) = (0usize, n);
+    while a < b {
+        let m = a + (b - a) / 2;
+        if f(m) { b = m } else { a = m + 1 }
+    }
+    a
+}
+
+/// Every byte of a little-endian word holding `HAND` in each byte. Grid samples are BG (0),
+/// HAND (1) or OUT (2): only HAND has the low bit set.
+const HAND_WORD: u64 = 0x0101_0101_0101_0101 * HAND as u64;
+
+/// First column in `from..hi` of `row` holding HAND (`hi` when none), eight bytes a step.
+#[inline]
+fn next_hand(row: &[u8], from: usize, hi: usize) -> usize {
+    let mut c = from;
+    while c + 8 <= hi {
+        let word = u64::from_le_bytes(row[c..c + 8].try_into().unwrap_or([0; 8]));
+        let bits = word & HAND_WORD;
+        if bits != 0 {
+            return c + bits.trailing_zeros() as usize / 8;
+        }
+        c += 8;
+    }
+    while c < hi && row[c] != HAND {
+        c += 1;
+    }
+    c
+}
+
+/// First column in `from..hi` of `row` not holding HAND (`hi` when none), eight bytes a step.
+#[inline]
+fn next_not_hand(row: &[u8], from: usize, hi: usize) -> usize {
+    let mut c = from;
+    while c + 8 <= hi {
+        let word = u64::from_le_bytes(row[c..c + 8].try_into().unwrap_or([0; 8]));
+        let bits = !word & HAND_WORD;
+        if bits != 0 {
+            return c + bits.trailing_zeros() as usize / 8;
+        }
+        c += 8;
+    }
+    while c < hi && row[c] == HAND {
+        c += 1;
+    }
+    c
+}
+
 /// The span `lo..hi` of grid columns `cc` in `0..gw` whose sample `p0 + cc * eu` (in f32, as
 /// [`FingerFinder::scan`] computes it) falls inside a `w` x `h` frame. Each of the four bounds
 /// (x >= 0, x < w, y >= 0, y < h) holds on a prefix or a suffix of the row, since a rounded
@@ -1989,20 +2040,12 @@ fn inside_span(p0: [f32; 2], eu: [f32; 2], gw: usize, w: usize, h: usize) -> (us
         let above_zero = |cc: usize| at(cc) >= 0.0;
         let below_n = |cc: usize| (at(cc) as usize) < n;
         // First column in 0..gw for which `f` is true when `f` is monotonic false -> true.
-        let first = |f: &dyn Fn(usize) -> bool| {
-            let (mut a, mut b) = (0usize, gw);
-            while a < b {
-                let m = a + (b - a) / 2;
-                if f(m) { b = m } else { a = m + 1 }
-            }
-            a
-        };
         if eu[k] >= 0.0 {
-            lo = lo.max(first(&above_zero));
-            hi = hi.min(first(&|cc| !below_n(cc)));
+            lo = lo.max(first_true(gw, above_zero));
+            hi = hi.min(first_true(gw, |cc| !below_n(cc)));
         } else {
-            hi = hi.min(first(&|cc| !above_zero(cc)));
-            lo = lo.max(first(&below_n));
+            hi = hi.min(first_true(gw, |cc| !above_zero(cc)));
+            lo = lo.max(first_true(gw, below_n));
         }
     }
     (lo, hi.max(lo))
@@ -2020,17 +2063,90 @@ fn inside_span_scalar(p0: [f32; 2], eu: [f32; 2], gw: usize, w: usize, h: usize)
         .collect()
 }
 
-/// The finger axis, radians clockwise from up: the dominant orientation of the mask's
-/// boundary within 50 degrees of vertical. Fingers are long parallel edges, so they make the
-/// strongest peak of a histogram of edge orientations (weighted by strength, on the 3x3
-/// smoothed mask); a mean over all edges would be pulled by the palm and background shapes.
-fn mask_axis(mask: &[u8], w: usize, h: usize, hist: &mut Vec<f32>) -> f32 {
-    const BINS: usize = 36;
-    hist.clear();
-    hist.resize(BINS, 0.0);
-    if w < 5 || h < 5 {
-        return 0.0;
+/// Adds each boundary pixel's Sobel magnitude (on the 3x3 box sums of the mask) into the
+/// 5-degree bin of its gradient direction (modulo 180), in raster order. Only the mask's
+/// nonzero bounding box `bbox` (None: all zero) and the pixels next to it can be boundary
+/// pixels, and the box sums are computed once per pixel into `boxes` rather than eight times
+/// per boundary pixel: the same integers, added in the same order as
+/// [`edge_histogram_scalar`]. `w`, `h` >= 5 and `hist` has 36 bins.
+fn edge_histogram(
+    mask: &[u8],
+    w: usize,
+    h: usize,
+    bbox: Option<(usize, usize, usize, usize)>,
+    hist: &mut [f32],
+    boxes: &mut Vec<u16>,
+) {
+    let Some((x0, y0, x1, y1)) = bbox else {
+        return;
+    };
+    // Pixels tested: those of 2..w-2 x 2..h-2 within one pixel of the box (any other has
+    // itself and its four neighbours zero).
+    let (xa, xb) = (x0.saturating_sub(1).max(2), (x1 + 1).min(w - 2));
+    let (ya, yb) = (y0.saturating_sub(1).max(2), (y1 + 1).min(h - 2));
+    if xa >= xb || ya >= yb {
+        return;
     }
+    // Box sums at rows ya-1..yb+1 and columns xa-1..xb+1 (the Sobel's reach), stored
+    // full-width: boxes[y * w + x], 9 * 255 at most.
+    boxes.clear();
+    boxes.resize(w * (yb + 1), 0);
+    let (ca, cb) = (xa - 1, xb + 1);
+    for y in ya - 1..yb + 1 {
+        let (up, mid, down) = (
+            &mask[(y - 1) * w..y * w],
+            &mask[y * w..(y + 1) * w],
+            &mask[(y + 1) * w..(y + 2) * w],
+        );
+        let out = &mut boxes[y * w..(y + 1) * w];
+        let col = |x: usize| up[x] as u16 + mid[x] as u16 + down[x] as u16;
+        for (x, o) in out.iter_mut().enumerate().take(cb).skip(ca) {
+            *o = col(x - 1) + col(x) + col(x + 1);
+        }
+    }
+    let s = |x: usize, y: usize| -> i32 { boxes[y * w + x] as i32 };
+    for y in ya..yb {
+        for x in xa..xb {
+            // Only near the boundary.
+            let c = mask[y * w + x];
+            if c == mask[y * w + x - 1]
+                && c == mask[y * w + x + 1]
+                && c == mask[(y - 1) * w + x]
+                && c == mask[(y + 1) * w + x]
+            {
+                continue;
+            }
+            edge_vote(hist, s, x, y);
+        }
+    }
+}
+
+/// One boundary pixel's vote: Sobel on the box sums `s`, magnitude into the direction's bin.
+#[inline(always)]
+fn edge_vote(hist: &mut [f32], s: impl Fn(usize, usize) -> i32, x: usize, y: usize) {
+    let gx = (s(x + 1, y - 1) + 2 * s(x + 1, y) + s(x + 1, y + 1))
+        - (s(x - 1, y - 1) + 2 * s(x - 1, y) + s(x - 1, y + 1));
+    let gy = (s(x - 1, y + 1) + 2 * s(x, y + 1) + s(x + 1, y + 1))
+        - (s(x - 1, y - 1) + 2 * s(x, y - 1) + s(x + 1, y - 1));
+    let mag = ((gx * gx + gy * gy) as f32).sqrt();
+    if mag < 1.0 {
+        return;
+    }
+    // Gradient direction modulo 180 degrees; a finger at angle a has its edge
+    // gradients at a (horizontal for an upright finger).
+    let mut theta = (gy as f32).atan2(gx as f32).to_degrees();
+    if theta < -90.0 {
+        theta += 180.0;
+    } else if theta >= 90.0 {
+        theta -= 180.0;
+    }
+    let bin = (((theta + 90.0) / 5.0) as usize).min(hist.len() - 1);
+    hist[bin] += mag;
+}
+
+/// Reference for [`edge_histogram`]: every pixel tested, box sums recomputed per use.
+#[cfg(test)]
+fn edge_histogram_scalar(mask: &[u8], w: usize, h: usize, hist: &mut [f32]) {
     // 3x3 box sums of the mask (0-9) at the pixel and its neighbours, via a Sobel on sums.
     let s = |x: usize, y: usize| -> i32 {
         let mut t = 0;
@@ -2042,7 +2158,6 @@ fn mask_axis(mask: &[u8], w: usize, h: usize, hist: &mut Vec<f32>) -> f32 {
     };
     for y in 2..h - 2 {
         for x in 2..w - 2 {
-            // Only near the boundary.
             let c = mask[y * w + x];
             if c == mask[y * w + x - 1]
                 && c == mask[y * w + x + 1]
@@ -2051,26 +2166,30 @@ fn mask_axis(mask: &[u8], w: usize, h: usize, hist: &mut Vec<f32>) -> f32 {
             {
                 continue;
             }
-            let gx = (s(x + 1, y - 1) + 2 * s(x + 1, y) + s(x + 1, y + 1))
-                - (s(x - 1, y - 1) + 2 * s(x - 1, y) + s(x - 1, y + 1));
-            let gy = (s(x - 1, y + 1) + 2 * s(x, y + 1) + s(x + 1, y + 1))
-                - (s(x - 1, y - 1) + 2 * s(x, y - 1) + s(x + 1, y - 1));
-            let mag = ((gx * gx + gy * gy) as f32).sqrt();
-            if mag < 1.0 {
-                continue;
-            }
-            // Gradient direction modulo 180 degrees; a finger at angle a has its edge
-            // gradients at a (horizontal for an upright finger).
-            let mut theta = (gy as f32).atan2(gx as f32).to_degrees();
-            if theta < -90.0 {
-                theta += 180.0;
-            } else if theta >= 90.0 {
-                theta -= 180.0;
-            }
-            let bin = (((theta + 90.0) / 5.0) as usize).min(BINS - 1);
-            hist[bin] += mag;
+            edge_vote(hist, s, x, y);
         }
     }
+}
+
+/// The finger axis, radians clockwise from up: the dominant orientation of the mask's
+/// boundary within 50 degrees of vertical. Fingers are long parallel edges, so they make the
+/// strongest peak of a histogram of edge orientations (weighted by strength, on the 3x3
+/// smoothed mask); a mean over all edges would be pulled by the palm and background shapes.
+fn mask_axis(
+    mask: &[u8],
+    w: usize,
+    h: usize,
+    bbox: Option<(usize, usize, usize, usize)>,
+    hist: &mut Vec<f32>,
+    boxes: &mut Vec<u16>,
+) -> f32 {
+    const BINS: usize = 36;
+    hist.clear();
+    hist.resize(BINS, 0.0);
+    if w < 5 || h < 5 {
+        return 0.0;
+    }
+    edge_histogram(mask, w, h, bbox, hist, boxes);
     // Smooth circularly and take the strongest bin within 50 degrees of vertical fingers,
     // refined by a parabola through its neighbours.
     let mut best = (f32::MIN, 0usize);
@@ -2404,6 +2523,59 @@ mod tests {
             unsafe { sample_span_avx2(packed, w, p0, eu, lo, hi, &mut d2, &mut l2) };
             prop_assert_eq!(d1, d2);
             prop_assert_eq!(l1, l2);
+        }
+
+        // Integer result: tolerance zero, the same run ends as a byte-by-byte search, on rows
+        // of grid values (BG, HAND, OUT) with long runs and odd bounds.
+        #[test]
+        fn word_run_search_matches_bytes(
+            row in proptest::collection::vec(prop_oneof![1 => Just(BG), 4 => Just(HAND), 1 => Just(OUT)], 0..90),
+            from in 0usize..90,
+            cut in 0usize..90,
+        ) {
+            let hi = row.len().saturating_sub(cut % (row.len() + 1));
+            let from = from.min(hi);
+            let mut c = from;
+            while c < hi && row[c] != HAND {
+                c += 1;
+            }
+            prop_assert_eq!(next_hand(&row, from, hi), c);
+            let mut c = from;
+            while c < hi && row[c] == HAND {
+                c += 1;
+            }
+            prop_assert_eq!(next_not_hand(&row, from, hi), c);
+        }
+
+        // Tolerance zero: every bin's bits equal the reference's (the same votes in the same
+        // order). Odd sizes; masks empty, sparse, or a rectangle of mixed values (so that the
+        // bounding box is smaller than the frame and touches its border at times).
+        #[test]
+        fn edge_histogram_matches_scalar(
+            (w, h, mask) in (5usize..50, 5usize..40).prop_flat_map(|(w, h)| {
+                (
+                    Just(w),
+                    Just(h),
+                    (0..w, 0..h, 0..w, 0..h, proptest::collection::vec(prop_oneof![2 => Just(1u8), 1 => Just(0u8), 1 => Just(5u8)], w * h))
+                        .prop_map(move |(xa, ya, xb, yb, v)| {
+                            let (x0, x1, y0, y1) = (xa.min(xb), xa.max(xb), ya.min(yb), ya.max(yb));
+                            let mut m = vec![0u8; w * h];
+                            for y in y0..y1 {
+                                for x in x0..x1 {
+                                    m[y * w + x] = v[y * w + x];
+                                }
+                            }
+                            m
+                        }),
+                )
+            }),
+        ) {
+            let (mut a, mut b) = (vec![0f32; 36], vec![0f32; 36]);
+            let mut boxes = vec![77u16; 3];
+            edge_histogram(&mask, w, h, crate::segment::nonzero_bbox(&mask, w, h), &mut a, &mut boxes);
+            edge_histogram_scalar(&mask, w, h, &mut b);
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            prop_assert_eq!(bits(&a), bits(&b));
         }
 
         // Integer result: tolerance zero, the same columns as the per-sample test. Rows through
