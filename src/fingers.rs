@@ -1264,19 +1264,37 @@ impl FingerFinder {
         }
         // Glare spots would make bright peaks with fake valleys between them: clamp samples a
         // little above the strip's mean.
-        let (mut lsum, mut ln) = (0f32, 0f32);
+        // Integer sums: while they stay below 2^24 every partial f32 sum of these integers
+        // is exact, so they equal the f32 running sums the mean was defined with.
+        let (mut isum, mut icnt) = (0u64, 0u64);
         for &k in &ids[lo..hi] {
             let p = self.pieces[k as usize];
             let (a, b) = (p.a as usize, (p.b as usize).min(gw));
             let row = &self.rot_luma[p.row as usize * gw..(p.row as usize + 1) * gw];
-            for &l in row.iter().take(b).skip(a) {
-                lsum += l as f32;
-                ln += 1.0;
+            if let Some(seg) = row.get(a..b) {
+                isum += seg.iter().map(|&l| l as u64).sum::<u64>();
+                icnt += seg.len() as u64;
             }
         }
+        let (lsum, ln) = if isum < 1 << 24 && icnt < 1 << 24 {
+            (isum as f32, icnt as f32)
+        } else {
+            let (mut lsum, mut ln) = (0f32, 0f32);
+            for &k in &ids[lo..hi] {
+                let p = self.pieces[k as usize];
+                let (a, b) = (p.a as usize, (p.b as usize).min(gw));
+                let row = &self.rot_luma[p.row as usize * gw..(p.row as usize + 1) * gw];
+                for &l in row.iter().take(b).skip(a) {
+                    lsum += l as f32;
+                    ln += 1.0;
+                }
+            }
+            (lsum, ln)
+        };
         let clamp_at = lsum / ln.max(1.0) + 20.0;
         let mut sum = [[0f32; NB]; 2];
-        let mut cnt = [[0f32; NB]; 2];
+        // Counts in integers (the f32 counts of before were exact integers too).
+        let mut cnt = [[0u32; NB]; 2];
         let (mut sa, mut sb, mut sr, mut nr) = (0f32, 0f32, 0f32, 0f32);
         let mid_row = (lo + hi) / 2;
         for (idx, &k) in ids[lo..hi].iter().enumerate() {
@@ -1287,12 +1305,23 @@ impl FingerFinder {
                 continue;
             }
             let row = &self.rot_luma[p.row as usize * gw..(p.row as usize + 1) * gw];
+            // Each bin's sum runs in a register while consecutive pixels fall into it (the
+            // same additions in the same order as `sum[half][bin] += ...` per pixel, without a
+            // store and reload between them).
+            let (sum, cnt) = (&mut sum[half], &mut cnt[half]);
+            let (mut cur, mut acc) = (0usize, sum[0]);
             for (u, &l) in row.iter().enumerate().take(b).skip(a) {
                 let t = ((u - a) as f32 + 0.5) / (b - a) as f32;
                 let bin = ((t * NB as f32) as usize).min(NB - 1);
-                sum[half][bin] += (l as f32).min(clamp_at);
-                cnt[half][bin] += 1.0;
+                if bin != cur {
+                    sum[cur] = acc;
+                    cur = bin;
+                    acc = sum[bin];
+                }
+                acc += (l as f32).min(clamp_at);
+                cnt[bin] += 1;
             }
+            sum[cur] = acc;
             sa += p.a as f32;
             sb += p.b as f32;
             sr += p.row as f32;
@@ -1308,7 +1337,7 @@ impl FingerFinder {
         for half in 0..2 {
             let mut prof = [0f32; NB];
             for i in 0..NB {
-                let c = cnt[half][i];
+                let c = cnt[half][i] as f32;
                 prof[i] = if c > 0.0 { sum[half][i] / c } else { 0.0 };
             }
             nfound[half] = profile_valleys(&prof, &mut found[half]);
