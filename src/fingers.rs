@@ -1585,7 +1585,8 @@ impl FingerFinder {
     fn finger_mask(&mut self, mask: &HandMask, out: &mut HandGeometry) {
         let g = self.grid;
         self.rot_chain.clear();
-        self.rot_chain.resize(g.w * g.h, 0);
+        // Four bytes of padding: the AVX2 marker reads 4 bytes at each grid index.
+        self.rot_chain.resize(g.w * g.h + 4, 0);
         // Grid extent of the marked pieces: only image pixels near it can map onto one.
         let (mut ua, mut ub, mut ra, mut rb) = (usize::MAX, 0usize, usize::MAX, 0usize);
         for c in self.cands.iter().filter(|c| c.keep) {
@@ -1620,22 +1621,18 @@ impl FingerFinder {
         let clip = |v: f32, n: usize| (v.max(0.0) as usize).min(n);
         let (x0, x1) = (clip(bx0 - 2.0, w), clip(bx1 + 3.0, w));
         let (y0, y1) = (clip(by0 - 2.0, h), clip(by1 + 3.0, h));
-        for y in y0..y1 {
-            for x in x0..x1 {
-                let i = y * w + x;
-                if mask.mask[i] == 0 {
-                    continue;
-                }
-                let (u, r) = g.to_grid([x as f32 + 0.5, y as f32 + 0.5]);
-                if u < 0.0 || r < 0.0 {
-                    continue;
-                }
-                let (cu, cr) = (u as usize, r as usize);
-                if cu < g.w && cr < g.h && self.rot_chain[cr * g.w + cu] != 0 {
-                    out.finger_mask[i] = 1;
-                }
-            }
+        let n = w * h;
+        if mask.mask.len() < n || out.finger_mask.len() < n {
+            return;
         }
+        let (m, fm) = (&mask.mask[..n], &mut out.finger_mask[..n]);
+        #[cfg(target_arch = "x86_64")]
+        if crate::kernels::Kernel::best() == crate::kernels::Kernel::Avx2 {
+            // SAFETY: the CPU supports AVX2 (detected at run time just above).
+            unsafe { mark_fingers_avx2(m, w, (x0, x1), (y0, y1), g, &self.rot_chain, fm) };
+            return;
+        }
+        mark_fingers(m, w, (x0, x1), (y0, y1), g, &self.rot_chain, fm);
     }
 
     /// Left or right from the fingertip profile (little finger lowest) or a visible thumb.
@@ -2003,6 +2000,157 @@ unsafe fn sample_span_avx2(
         };
         dst[cc] = v as u8;
         dl[cc] = (v >> 8) as u8;
+    }
+}
+
+/// Sets `out` to 1 at the pixels of columns `xs` and rows `ys` (in a `w`-wide frame) where
+/// `mask` is set and whose centre falls into a grid cell of `g` marked in `chain` (row-major
+/// grid, at least `g.w * g.h` bytes). Other pixels are left as they are.
+#[inline]
+fn mark_fingers(
+    mask: &[u8],
+    w: usize,
+    xs: (usize, usize),
+    ys: (usize, usize),
+    g: Grid,
+    chain: &[u8],
+    out: &mut [u8],
+) {
+    for y in ys.0..ys.1 {
+        mark_fingers_row(mask, w, xs.0, xs.1, y, g, chain, out);
+    }
+}
+
+/// One row of [`mark_fingers`], columns `x0..x1`.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn mark_fingers_row(
+    mask: &[u8],
+    w: usize,
+    x0: usize,
+    x1: usize,
+    y: usize,
+    g: Grid,
+    chain: &[u8],
+    out: &mut [u8],
+) {
+    for x in x0..x1 {
+        let i = y * w + x;
+        if mask[i] == 0 {
+            continue;
+        }
+        let (u, r) = g.to_grid([x as f32 + 0.5, y as f32 + 0.5]);
+        if u < 0.0 || r < 0.0 {
+            continue;
+        }
+        let (cu, cr) = (u as usize, r as usize);
+        if cu < g.w && cr < g.h && chain.get(cr * g.w + cu).is_some_and(|&c| c != 0) {
+            out[i] = 1;
+        }
+    }
+}
+
+/// [`mark_fingers`] eight pixels at a time: the same f32 products and sums per lane as
+/// `Grid::to_grid` (no fused multiply-add), truncated, and the marked cells read by one
+/// masked gather. Groups whose mask bytes are all zero are skipped; a group holding a NaN
+/// coordinate (whose scalar conversion differs) goes to the scalar code. `chain` must hold 4
+/// bytes past the grid (a 4-byte read at its last cell); the caller pads it.
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn mark_fingers_avx2(
+    mask: &[u8],
+    w: usize,
+    xs: (usize, usize),
+    ys: (usize, usize),
+    g: Grid,
+    chain: &[u8],
+    out: &mut [u8],
+) {
+    use std::arch::x86_64::*;
+    let cells = g.w.saturating_mul(g.h);
+    if chain.len() < cells.saturating_add(4) || cells >= i32::MAX as usize || xs.1 >= 1 << 24 {
+        mark_fingers(mask, w, xs, ys, g, chain, out);
+        return;
+    }
+    let lanes = _mm256_setr_ps(0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0);
+    let (o0, eu0, ed0) = (
+        _mm256_set1_ps(g.o[0]),
+        _mm256_set1_ps(g.eu[0]),
+        _mm256_set1_ps(g.ed[0]),
+    );
+    let (gwv, ghv) = (_mm256_set1_epi32(g.w as i32), _mm256_set1_epi32(g.h as i32));
+    let zero = _mm256_setzero_si256();
+    let byte = _mm256_set1_epi32(0xff);
+    let half = _mm256_set1_ps(0.5);
+    for y in ys.0..ys.1 {
+        // The row's constant terms, computed as `to_grid` computes them.
+        let dy = (y as f32 + 0.5) - g.o[1];
+        let (uy, ry) = (_mm256_set1_ps(dy * g.eu[1]), _mm256_set1_ps(dy * g.ed[1]));
+        let mut x = xs.0;
+        while x + 8 <= xs.1 {
+            let i = y * w + x;
+            let Some(m8) = mask.get(i..i + 8) else {
+                break;
+            };
+            let mw = u64::from_le_bytes(m8.try_into().unwrap_or([0; 8]));
+            if mw == 0 {
+                x += 8;
+                continue;
+            }
+            // x + lane + 0.5 is exact in f32 (x < 2^24).
+            let px = _mm256_add_ps(_mm256_add_ps(_mm256_set1_ps(x as f32), lanes), half);
+            let dx = _mm256_sub_ps(px, o0);
+            let u = _mm256_add_ps(_mm256_mul_ps(dx, eu0), uy);
+            let r = _mm256_add_ps(_mm256_mul_ps(dx, ed0), ry);
+            let nan = _mm256_or_ps(
+                _mm256_cmp_ps::<_CMP_UNORD_Q>(u, u),
+                _mm256_cmp_ps::<_CMP_UNORD_Q>(r, r),
+            );
+            if _mm256_movemask_ps(nan) != 0 {
+                mark_fingers_row(mask, w, x, xs.1, y, g, chain, out);
+                break;
+            }
+            // Truncation: out-of-range values give i32::MIN, rejected as negative (the scalar
+            // code saturates them to a column past the grid, also rejected).
+            let (cu, cr) = (_mm256_cvttps_epi32(u), _mm256_cvttps_epi32(r));
+            // u >= 0 and r >= 0 as the scalar tests them (-0.0 passes; values in (-1, 0)
+            // would truncate to 0).
+            let nonneg = _mm256_castps_si256(_mm256_and_ps(
+                _mm256_cmp_ps::<_CMP_GE_OQ>(u, _mm256_setzero_ps()),
+                _mm256_cmp_ps::<_CMP_GE_OQ>(r, _mm256_setzero_ps()),
+            ));
+            let ok = _mm256_and_si256(
+                _mm256_and_si256(_mm256_cmpgt_epi32(gwv, cu), _mm256_cmpgt_epi32(ghv, cr)),
+                _mm256_andnot_si256(
+                    _mm256_or_si256(_mm256_cmpgt_epi32(zero, cu), _mm256_cmpgt_epi32(zero, cr)),
+                    nonneg,
+                ),
+            );
+            let idx = _mm256_add_epi32(_mm256_mullo_epi32(cr, gwv), cu);
+            // SAFETY: lanes in `ok` have 0 <= cu < g.w and 0 <= cr < g.h, so idx < cells and
+            // the 4 bytes read lie within `chain` (cells + 4 bytes); other lanes are not read.
+            let c = unsafe {
+                _mm256_mask_i32gather_epi32::<1>(zero, chain.as_ptr() as *const i32, idx, ok)
+            };
+            let hit = _mm256_andnot_si256(_mm256_cmpeq_epi32(_mm256_and_si256(c, byte), zero), ok);
+            let mut bits = _mm256_movemask_ps(_mm256_castsi256_ps(hit)) as u32;
+            while bits != 0 {
+                let k = bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                if m8[k] != 0 {
+                    if let Some(o) = out.get_mut(i + k) {
+                        *o = 1;
+                    }
+                }
+            }
+            x += 8;
+        }
+        if x < xs.1 {
+            mark_fingers_row(mask, w, x, xs.1, y, g, chain, out);
+        }
     }
 }
 
@@ -2605,6 +2753,41 @@ mod tests {
             edge_histogram_scalar(&mask, w, h, &mut b);
             let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
             prop_assert_eq!(bits(&a), bits(&b));
+        }
+
+        // Integer result: tolerance zero, every output byte equal to the scalar marker's.
+        // Odd frame sizes and column ranges, grids at any angle and offset (cells on both sides
+        // of zero, some out of the frame), random marked cells and masks.
+        #[test]
+        fn avx2_finger_marker_matches_scalar(
+            (w, h, mask, before) in (1usize..60, 1usize..40).prop_flat_map(|(w, h)| {
+                (
+                    Just(w),
+                    Just(h),
+                    proptest::collection::vec(prop_oneof![2 => Just(1u8), 1 => Just(0u8)], w * h),
+                    proptest::collection::vec(0u8..2, w * h),
+                )
+            }),
+            (gw, gh, chain) in (1usize..50, 1usize..50).prop_flat_map(|(gw, gh)| {
+                (Just(gw), Just(gh), proptest::collection::vec(0u8..2, gw * gh + 4))
+            }),
+            o in (-30f32..40.0, -30f32..40.0),
+            angle in prop_oneof![Just(0f32), -3.2f32..3.2],
+            (xa, xb, ya, yb) in (0usize..60, 0usize..60, 0usize..40, 0usize..40),
+        ) {
+            if crate::kernels::Kernel::best() != crate::kernels::Kernel::Avx2 {
+                return Ok(());
+            }
+            let (s, c) = angle.sin_cos();
+            let g = Grid { o: [o.0, o.1], eu: [c, s], ed: [-s, c], w: gw, h: gh };
+            let xs = (xa.min(xb).min(w), xa.max(xb).min(w));
+            let ys = (ya.min(yb).min(h), ya.max(yb).min(h));
+            let (mut a, mut b) = (before.clone(), before);
+            mark_fingers(&mask, w, xs, ys, g, &chain, &mut a);
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: AVX2 checked above.
+            unsafe { mark_fingers_avx2(&mask, w, xs, ys, g, &chain, &mut b) };
+            prop_assert_eq!(a, b);
         }
 
         // Integer result: tolerance zero, the same columns as the per-sample test. Rows through
