@@ -337,6 +337,10 @@ pub struct FingerFinder {
     filled: Vec<u8>,
     /// Labelling scratch for the glare holes.
     holes: HoleScratch,
+    /// The filled mask and the luma interleaved for the AVX2 grid sampler.
+    packed: Vec<u16>,
+    /// 3x3 box sums of the filled mask, for its edge orientations.
+    boxes: Vec<u16>,
 }
 
 impl FingerFinder {
@@ -386,9 +390,12 @@ impl FingerFinder {
         let mut filled = std::mem::take(&mut self.filled);
         fill_glare_holes(&mask.mask[..n], luma, w, h, &mut filled, &mut self.holes);
         let src = &filled[..n];
+        let mut packed_buf = std::mem::take(&mut self.packed);
+        let packed = pack_mask_luma(src, luma, &mut packed_buf);
         // Candidate axes: the dominant boundary orientation (fingers are long parallel edges)
         // and straight up; keep the one under which the most finger evidence shows.
-        let peak = mask_axis(src, w, h, &mut self.sort_buf);
+        let nz = crate::segment::nonzero_bbox(src, w, h);
+        let peak = mask_axis(src, w, h, nz, &mut self.sort_buf, &mut self.boxes);
         let mut angle = peak;
         let mut best = f32::MIN;
         // The axis the scratch (grid, runs, chains, candidates) was last computed for: the
@@ -398,7 +405,7 @@ impl FingerFinder {
         // The axis whose results the spare holds.
         let mut spare = None;
         // (The whole frame when the mask is empty.)
-        let bbox = crate::segment::nonzero_bbox(src, w, h).unwrap_or((0, 0, w, h));
+        let bbox = nz.unwrap_or((0, 0, w, h));
         for a in [peak, 0.0] {
             let same = scanned == Some(a.to_bits());
             if same || (a != peak && (a - peak).abs() < 5f32.to_radians()) {
@@ -408,7 +415,7 @@ impl FingerFinder {
                 self.swap_axis_state();
                 spare = scanned;
             }
-            self.scan(src, luma, w, h, bbox, a);
+            self.scan(src, luma, packed, w, h, bbox, a);
             self.track();
             self.candidates();
             scanned = Some(a.to_bits());
@@ -427,7 +434,7 @@ impl FingerFinder {
                     self.swap_axis_state();
                     std::mem::swap(&mut scanned, &mut spare);
                 } else {
-                    self.scan(src, luma, w, h, bbox, angle);
+                    self.scan(src, luma, packed, w, h, bbox, angle);
                     self.track();
                     self.candidates();
                     scanned = Some(angle.to_bits());
@@ -442,16 +449,21 @@ impl FingerFinder {
             }
         }
         self.filled = filled;
+        self.packed = packed_buf;
         out.angle_deg = angle.to_degrees();
         self.emit(mask, config, out);
     }
 
     /// Samples the mask (and luma) on the rotated grid for hand axis `angle` (radians clockwise
-    /// from up), then cuts every grid row into runs.
+    /// from up), then cuts every grid row into runs. `packed`, when given (AVX2 CPUs), holds
+    /// the same mask and luma as [`pack_mask_luma`] interleaves them, read eight samples at a
+    /// time.
+    #[allow(clippy::too_many_arguments)]
     fn scan(
         &mut self,
         mask: &[u8],
         luma: &[u8],
+        packed: Option<&[u16]>,
         w: usize,
         h: usize,
         bbox: (usize, usize, usize, usize),
@@ -509,38 +521,29 @@ impl FingerFinder {
             dl[..lo].fill(0);
             dst[hi..].fill(OUT);
             dl[hi..].fill(0);
-            for cc in lo..hi {
-                let px = p0[0] + cc as f32 * eu[0];
-                let py = p0[1] + cc as f32 * eu[1];
-                // SAFETY: `inside_span` evaluated these same expressions and kept only columns
-                // where both are finite, >= 0 and below `w` / `h`, so they fit an i32: one
-                // truncation each instead of the saturating conversion's tests (this line was
-                // a quarter of the geometry stage). The index is still bounds-checked below.
-                let (ix, iy): (i32, i32) =
-                    unsafe { (px.to_int_unchecked(), py.to_int_unchecked()) };
-                let i = iy as usize * w + ix as usize;
-                let (m, l) = (
-                    mask.get(i).copied().unwrap_or(0),
-                    luma.get(i).copied().unwrap_or(0),
-                );
-                dst[cc] = if m != 0 { HAND } else { BG };
-                dl[cc] = l;
+            #[cfg(target_arch = "x86_64")]
+            if let Some(packed) = packed {
+                // SAFETY: `packed` is only built when the CPU has AVX2; lo <= hi <= gw.
+                unsafe { sample_span_avx2(packed, w, p0, eu, lo, hi, dst, dl) };
+            } else {
+                sample_span(mask, luma, w, p0, eu, lo, hi, dst, dl);
+            }
+            #[cfg(not(target_arch = "x86_64"))]
+            {
+                let _ = packed;
+                sample_span(mask, luma, w, p0, eu, lo, hi, dst, dl);
             }
             // Cut the row into runs (while it is in cache); outside the span all is OUT.
             self.row_start.push(self.runs.len() as u32);
             let row = &self.rot[r * gw..(r + 1) * gw];
             let mut cc = lo;
             while cc < hi {
-                if row[cc] != HAND {
-                    cc += 1;
-                    continue;
+                let a = next_hand(row, cc, hi);
+                if a >= hi {
+                    break;
                 }
-                let a = cc;
-                let mut b = cc + 1;
                 // No gap bridging: neighbouring fingers may be a single pixel apart here.
-                while b < hi && row[b] == HAND {
-                    b += 1;
-                }
+                let b = next_not_hand(row, a + 1, hi);
                 cc = b;
                 if b - a < 2 {
                     continue;
@@ -1261,19 +1264,37 @@ impl FingerFinder {
         }
         // Glare spots would make bright peaks with fake valleys between them: clamp samples a
         // little above the strip's mean.
-        let (mut lsum, mut ln) = (0f32, 0f32);
+        // Integer sums: while they stay below 2^24 every partial f32 sum of these integers
+        // is exact, so they equal the f32 running sums the mean was defined with.
+        let (mut isum, mut icnt) = (0u64, 0u64);
         for &k in &ids[lo..hi] {
             let p = self.pieces[k as usize];
             let (a, b) = (p.a as usize, (p.b as usize).min(gw));
             let row = &self.rot_luma[p.row as usize * gw..(p.row as usize + 1) * gw];
-            for &l in row.iter().take(b).skip(a) {
-                lsum += l as f32;
-                ln += 1.0;
+            if let Some(seg) = row.get(a..b) {
+                isum += seg.iter().map(|&l| l as u64).sum::<u64>();
+                icnt += seg.len() as u64;
             }
         }
+        let (lsum, ln) = if isum < 1 << 24 && icnt < 1 << 24 {
+            (isum as f32, icnt as f32)
+        } else {
+            let (mut lsum, mut ln) = (0f32, 0f32);
+            for &k in &ids[lo..hi] {
+                let p = self.pieces[k as usize];
+                let (a, b) = (p.a as usize, (p.b as usize).min(gw));
+                let row = &self.rot_luma[p.row as usize * gw..(p.row as usize + 1) * gw];
+                for &l in row.iter().take(b).skip(a) {
+                    lsum += l as f32;
+                    ln += 1.0;
+                }
+            }
+            (lsum, ln)
+        };
         let clamp_at = lsum / ln.max(1.0) + 20.0;
         let mut sum = [[0f32; NB]; 2];
-        let mut cnt = [[0f32; NB]; 2];
+        // Counts in integers (the f32 counts of before were exact integers too).
+        let mut cnt = [[0u32; NB]; 2];
         let (mut sa, mut sb, mut sr, mut nr) = (0f32, 0f32, 0f32, 0f32);
         let mid_row = (lo + hi) / 2;
         for (idx, &k) in ids[lo..hi].iter().enumerate() {
@@ -1284,12 +1305,23 @@ impl FingerFinder {
                 continue;
             }
             let row = &self.rot_luma[p.row as usize * gw..(p.row as usize + 1) * gw];
+            // Each bin's sum runs in a register while consecutive pixels fall into it (the
+            // same additions in the same order as `sum[half][bin] += ...` per pixel, without a
+            // store and reload between them).
+            let (sum, cnt) = (&mut sum[half], &mut cnt[half]);
+            let (mut cur, mut acc) = (0usize, sum[0]);
             for (u, &l) in row.iter().enumerate().take(b).skip(a) {
                 let t = ((u - a) as f32 + 0.5) / (b - a) as f32;
                 let bin = ((t * NB as f32) as usize).min(NB - 1);
-                sum[half][bin] += (l as f32).min(clamp_at);
-                cnt[half][bin] += 1.0;
+                if bin != cur {
+                    sum[cur] = acc;
+                    cur = bin;
+                    acc = sum[bin];
+                }
+                acc += (l as f32).min(clamp_at);
+                cnt[bin] += 1;
             }
+            sum[cur] = acc;
             sa += p.a as f32;
             sb += p.b as f32;
             sr += p.row as f32;
@@ -1305,7 +1337,7 @@ impl FingerFinder {
         for half in 0..2 {
             let mut prof = [0f32; NB];
             for i in 0..NB {
-                let c = cnt[half][i];
+                let c = cnt[half][i] as f32;
                 prof[i] = if c > 0.0 { sum[half][i] / c } else { 0.0 };
             }
             nfound[half] = profile_valleys(&prof, &mut found[half]);
@@ -1553,7 +1585,8 @@ impl FingerFinder {
     fn finger_mask(&mut self, mask: &HandMask, out: &mut HandGeometry) {
         let g = self.grid;
         self.rot_chain.clear();
-        self.rot_chain.resize(g.w * g.h, 0);
+        // Four bytes of padding: the AVX2 marker reads 4 bytes at each grid index.
+        self.rot_chain.resize(g.w * g.h + 4, 0);
         // Grid extent of the marked pieces: only image pixels near it can map onto one.
         let (mut ua, mut ub, mut ra, mut rb) = (usize::MAX, 0usize, usize::MAX, 0usize);
         for c in self.cands.iter().filter(|c| c.keep) {
@@ -1588,22 +1621,18 @@ impl FingerFinder {
         let clip = |v: f32, n: usize| (v.max(0.0) as usize).min(n);
         let (x0, x1) = (clip(bx0 - 2.0, w), clip(bx1 + 3.0, w));
         let (y0, y1) = (clip(by0 - 2.0, h), clip(by1 + 3.0, h));
-        for y in y0..y1 {
-            for x in x0..x1 {
-                let i = y * w + x;
-                if mask.mask[i] == 0 {
-                    continue;
-                }
-                let (u, r) = g.to_grid([x as f32 + 0.5, y as f32 + 0.5]);
-                if u < 0.0 || r < 0.0 {
-                    continue;
-                }
-                let (cu, cr) = (u as usize, r as usize);
-                if cu < g.w && cr < g.h && self.rot_chain[cr * g.w + cu] != 0 {
-                    out.finger_mask[i] = 1;
-                }
-            }
+        let n = w * h;
+        if mask.mask.len() < n || out.finger_mask.len() < n {
+            return;
         }
+        let (m, fm) = (&mask.mask[..n], &mut out.finger_mask[..n]);
+        #[cfg(target_arch = "x86_64")]
+        if crate::kernels::Kernel::best() == crate::kernels::Kernel::Avx2 {
+            // SAFETY: the CPU supports AVX2 (detected at run time just above).
+            unsafe { mark_fingers_avx2(m, w, (x0, x1), (y0, y1), g, &self.rot_chain, fm) };
+            return;
+        }
+        mark_fingers(m, w, (x0, x1), (y0, y1), g, &self.rot_chain, fm);
     }
 
     /// Left or right from the fingertip profile (little finger lowest) or a visible thumb.
@@ -1833,6 +1862,350 @@ fn pad_box(tip: [f32; 2], dir: [f32; 2], width: f32, len: f32, f: f32, fw: f32, 
     }
 }
 
+/// The mask (as 0 / 1) and luma interleaved, one `u16` a pixel (mask in the low byte), plus one
+/// padding element (a 32-bit gather of the last pixel reads two bytes past it). Only built
+/// when the CPU has AVX2 and the indices fit the gather's i32 lanes; None otherwise.
+fn pack_mask_luma<'a>(mask: &[u8], luma: &[u8], buf: &'a mut Vec<u16>) -> Option<&'a [u16]> {
+    buf.clear();
+    #[cfg(target_arch = "x86_64")]
+    if crate::kernels::Kernel::best() == crate::kernels::Kernel::Avx2
+        && mask.len() == luma.len()
+        && mask.len() < i32::MAX as usize
+    {
+        buf.extend(
+            mask.iter()
+                .zip(luma)
+                .map(|(&m, &l)| (m != 0) as u16 | (l as u16) << 8),
+        );
+        buf.push(0);
+        return Some(buf);
+    }
+    None
+}
+
+/// Samples grid columns `lo..hi` of the row starting at `p0` (step `eu`): the mask as
+/// HAND / BG into `dst`, the luma into `dl`. Every column must lie inside the `w`-wide frame
+/// (see [`inside_span`]).
+#[allow(clippy::too_many_arguments)]
+#[inline]
+fn sample_span(
+    mask: &[u8],
+    luma: &[u8],
+    w: usize,
+    p0: [f32; 2],
+    eu: [f32; 2],
+    lo: usize,
+    hi: usize,
+    dst: &mut [u8],
+    dl: &mut [u8],
+) {
+    for cc in lo..hi {
+        let px = p0[0] + cc as f32 * eu[0];
+        let py = p0[1] + cc as f32 * eu[1];
+        // SAFETY: `inside_span` evaluated these same expressions and kept only columns
+        // where both are finite, >= 0 and below `w` / `h`, so they fit an i32: one
+        // truncation each instead of the saturating conversion's tests (this line was
+        // a quarter of the geometry stage). The index is still bounds-checked below.
+        let (ix, iy): (i32, i32) = unsafe { (px.to_int_unchecked(), py.to_int_unchecked()) };
+        let i = iy as usize * w + ix as usize;
+        let (m, l) = (
+            mask.get(i).copied().unwrap_or(0),
+            luma.get(i).copied().unwrap_or(0),
+        );
+        dst[cc] = if m != 0 { HAND } else { BG };
+        dl[cc] = l;
+    }
+}
+
+/// [`sample_span`] eight columns at a time: the same f32 products and sums per lane (no fused
+/// multiply-add, so the same coordinates bit for bit), truncated, and one gather of the
+/// interleaved mask and luma. A group with any index outside `packed` (which `inside_span`
+/// rules out) falls back to the bounds-checked scalar code.
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[allow(clippy::too_many_arguments)]
+#[target_feature(enable = "avx2")]
+unsafe fn sample_span_avx2(
+    packed: &[u16],
+    w: usize,
+    p0: [f32; 2],
+    eu: [f32; 2],
+    lo: usize,
+    hi: usize,
+    dst: &mut [u8],
+    dl: &mut [u8],
+) {
+    use std::arch::x86_64::*;
+    let hi = hi.min(dst.len()).min(dl.len());
+    // Pixels that the gather may read (the last element is padding).
+    let n = packed.len().saturating_sub(1);
+    let mut cc = lo;
+    if n > 0 && n < i32::MAX as usize && w < i32::MAX as usize && hi < i32::MAX as usize {
+        let (px0, py0) = (_mm256_set1_ps(p0[0]), _mm256_set1_ps(p0[1]));
+        let (eux, euy) = (_mm256_set1_ps(eu[0]), _mm256_set1_ps(eu[1]));
+        let wv = _mm256_set1_epi32(w as i32);
+        let nv = _mm256_set1_epi32(n as i32);
+        let lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+        // Per 128-bit lane: the low bytes (mask) of its four dwords, then their second bytes
+        // (luma).
+        let pick = _mm256_setr_epi8(
+            0, 4, 8, 12, 1, 5, 9, 13, -1, -1, -1, -1, -1, -1, -1, -1, 0, 4, 8, 12, 1, 5, 9, 13, -1,
+            -1, -1, -1, -1, -1, -1, -1,
+        );
+        // Dwords: mask 0-3, mask 4-7, luma 0-3, luma 4-7.
+        let order = _mm256_setr_epi32(0, 4, 1, 5, 0, 0, 0, 0);
+        while cc + 8 <= hi {
+            let c = _mm256_cvtepi32_ps(_mm256_add_epi32(_mm256_set1_epi32(cc as i32), lanes));
+            let px = _mm256_add_ps(px0, _mm256_mul_ps(c, eux));
+            let py = _mm256_add_ps(py0, _mm256_mul_ps(c, euy));
+            let idx = _mm256_add_epi32(
+                _mm256_mullo_epi32(_mm256_cvttps_epi32(py), wv),
+                _mm256_cvttps_epi32(px),
+            );
+            let bad = _mm256_or_si256(
+                _mm256_cmpgt_epi32(_mm256_setzero_si256(), idx),
+                _mm256_cmpgt_epi32(idx, _mm256_sub_epi32(nv, _mm256_set1_epi32(1))),
+            );
+            if _mm256_movemask_epi8(bad) != 0 {
+                break;
+            }
+            // SAFETY: every index is in 0..n, so each 4-byte read lies within `packed`
+            // (n + 1 elements).
+            let g = unsafe { _mm256_i32gather_epi32::<2>(packed.as_ptr() as *const i32, idx) };
+            let b = _mm256_permutevar8x32_epi32(_mm256_shuffle_epi8(g, pick), order);
+            let out = _mm256_castsi256_si128(b);
+            // SAFETY: cc + 8 <= hi <= dst.len(), dl.len().
+            unsafe {
+                _mm_storel_epi64(dst.as_mut_ptr().add(cc) as *mut __m128i, out);
+                _mm_storel_epi64(
+                    dl.as_mut_ptr().add(cc) as *mut __m128i,
+                    _mm_unpackhi_epi64(out, out),
+                );
+            }
+            cc += 8;
+        }
+    }
+    // The tail (and any group refused above), scalar and bounds-checked.
+    for cc in cc..hi {
+        let px = p0[0] + cc as f32 * eu[0];
+        let py = p0[1] + cc as f32 * eu[1];
+        let (ix, iy) = (px as usize, py as usize);
+        let i = iy.saturating_mul(w).saturating_add(ix);
+        let v = if px >= 0.0 && py >= 0.0 && ix < w && i < n {
+            packed.get(i).copied().unwrap_or(0)
+        } else {
+            0
+        };
+        dst[cc] = v as u8;
+        dl[cc] = (v >> 8) as u8;
+    }
+}
+
+/// Sets `out` to 1 at the pixels of columns `xs` and rows `ys` (in a `w`-wide frame) where
+/// `mask` is set and whose centre falls into a grid cell of `g` marked in `chain` (row-major
+/// grid, at least `g.w * g.h` bytes). Other pixels are left as they are.
+#[inline]
+fn mark_fingers(
+    mask: &[u8],
+    w: usize,
+    xs: (usize, usize),
+    ys: (usize, usize),
+    g: Grid,
+    chain: &[u8],
+    out: &mut [u8],
+) {
+    for y in ys.0..ys.1 {
+        mark_fingers_row(mask, w, xs.0, xs.1, y, g, chain, out);
+    }
+}
+
+/// One row of [`mark_fingers`], columns `x0..x1`.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn mark_fingers_row(
+    mask: &[u8],
+    w: usize,
+    x0: usize,
+    x1: usize,
+    y: usize,
+    g: Grid,
+    chain: &[u8],
+    out: &mut [u8],
+) {
+    for x in x0..x1 {
+        let i = y * w + x;
+        if mask[i] == 0 {
+            continue;
+        }
+        let (u, r) = g.to_grid([x as f32 + 0.5, y as f32 + 0.5]);
+        if u < 0.0 || r < 0.0 {
+            continue;
+        }
+        let (cu, cr) = (u as usize, r as usize);
+        if cu < g.w && cr < g.h && chain.get(cr * g.w + cu).is_some_and(|&c| c != 0) {
+            out[i] = 1;
+        }
+    }
+}
+
+/// [`mark_fingers`] eight pixels at a time: the same f32 products and sums per lane as
+/// `Grid::to_grid` (no fused multiply-add), truncated, and the marked cells read by one
+/// masked gather. Groups whose mask bytes are all zero are skipped; a group holding a NaN
+/// coordinate (whose scalar conversion differs) goes to the scalar code. `chain` must hold 4
+/// bytes past the grid (a 4-byte read at its last cell); the caller pads it.
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn mark_fingers_avx2(
+    mask: &[u8],
+    w: usize,
+    xs: (usize, usize),
+    ys: (usize, usize),
+    g: Grid,
+    chain: &[u8],
+    out: &mut [u8],
+) {
+    use std::arch::x86_64::*;
+    let cells = g.w.saturating_mul(g.h);
+    if chain.len() < cells.saturating_add(4) || cells >= i32::MAX as usize || xs.1 >= 1 << 24 {
+        mark_fingers(mask, w, xs, ys, g, chain, out);
+        return;
+    }
+    let lanes = _mm256_setr_ps(0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0);
+    let (o0, eu0, ed0) = (
+        _mm256_set1_ps(g.o[0]),
+        _mm256_set1_ps(g.eu[0]),
+        _mm256_set1_ps(g.ed[0]),
+    );
+    let (gwv, ghv) = (_mm256_set1_epi32(g.w as i32), _mm256_set1_epi32(g.h as i32));
+    let zero = _mm256_setzero_si256();
+    let byte = _mm256_set1_epi32(0xff);
+    let half = _mm256_set1_ps(0.5);
+    for y in ys.0..ys.1 {
+        // The row's constant terms, computed as `to_grid` computes them.
+        let dy = (y as f32 + 0.5) - g.o[1];
+        let (uy, ry) = (_mm256_set1_ps(dy * g.eu[1]), _mm256_set1_ps(dy * g.ed[1]));
+        let mut x = xs.0;
+        while x + 8 <= xs.1 {
+            let i = y * w + x;
+            let Some(m8) = mask.get(i..i + 8) else {
+                break;
+            };
+            let mw = u64::from_le_bytes(m8.try_into().unwrap_or([0; 8]));
+            if mw == 0 {
+                x += 8;
+                continue;
+            }
+            // x + lane + 0.5 is exact in f32 (x < 2^24).
+            let px = _mm256_add_ps(_mm256_add_ps(_mm256_set1_ps(x as f32), lanes), half);
+            let dx = _mm256_sub_ps(px, o0);
+            let u = _mm256_add_ps(_mm256_mul_ps(dx, eu0), uy);
+            let r = _mm256_add_ps(_mm256_mul_ps(dx, ed0), ry);
+            let nan = _mm256_or_ps(
+                _mm256_cmp_ps::<_CMP_UNORD_Q>(u, u),
+                _mm256_cmp_ps::<_CMP_UNORD_Q>(r, r),
+            );
+            if _mm256_movemask_ps(nan) != 0 {
+                mark_fingers_row(mask, w, x, xs.1, y, g, chain, out);
+                break;
+            }
+            // Truncation: out-of-range values give i32::MIN, rejected as negative (the scalar
+            // code saturates them to a column past the grid, also rejected).
+            let (cu, cr) = (_mm256_cvttps_epi32(u), _mm256_cvttps_epi32(r));
+            // u >= 0 and r >= 0 as the scalar tests them (-0.0 passes; values in (-1, 0)
+            // would truncate to 0).
+            let nonneg = _mm256_castps_si256(_mm256_and_ps(
+                _mm256_cmp_ps::<_CMP_GE_OQ>(u, _mm256_setzero_ps()),
+                _mm256_cmp_ps::<_CMP_GE_OQ>(r, _mm256_setzero_ps()),
+            ));
+            let ok = _mm256_and_si256(
+                _mm256_and_si256(_mm256_cmpgt_epi32(gwv, cu), _mm256_cmpgt_epi32(ghv, cr)),
+                _mm256_andnot_si256(
+                    _mm256_or_si256(_mm256_cmpgt_epi32(zero, cu), _mm256_cmpgt_epi32(zero, cr)),
+                    nonneg,
+                ),
+            );
+            let idx = _mm256_add_epi32(_mm256_mullo_epi32(cr, gwv), cu);
+            // SAFETY: lanes in `ok` have 0 <= cu < g.w and 0 <= cr < g.h, so idx < cells and
+            // the 4 bytes read lie within `chain` (cells + 4 bytes); other lanes are not read.
+            let c = unsafe {
+                _mm256_mask_i32gather_epi32::<1>(zero, chain.as_ptr() as *const i32, idx, ok)
+            };
+            let hit = _mm256_andnot_si256(_mm256_cmpeq_epi32(_mm256_and_si256(c, byte), zero), ok);
+            let mut bits = _mm256_movemask_ps(_mm256_castsi256_ps(hit)) as u32;
+            while bits != 0 {
+                let k = bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                if m8[k] != 0 {
+                    if let Some(o) = out.get_mut(i + k) {
+                        *o = 1;
+                    }
+                }
+            }
+            x += 8;
+        }
+        if x < xs.1 {
+            mark_fingers_row(mask, w, x, xs.1, y, g, chain, out);
+        }
+    }
+}
+
+/// First index in `0..n` for which `f` is true, when `f` is monotonic false -> true (`n` when
+/// none). Generic rather than a `dyn Fn`, so that each test inlines.
+#[inline]
+fn first_true(n: usize, f: impl Fn(usize) -> bool) -> usize {
+    let (mut a, mut b) = (0usize, n);
+    while a < b {
+        let m = a + (b - a) / 2;
+        if f(m) { b = m } else { a = m + 1 }
+    }
+    a
+}
+
+/// Every byte of a little-endian word holding `HAND` in each byte. Grid samples are BG (0),
+/// HAND (1) or OUT (2): only HAND has the low bit set.
+const HAND_WORD: u64 = 0x0101_0101_0101_0101 * HAND as u64;
+
+/// First column in `from..hi` of `row` holding HAND (`hi` when none), eight bytes a step.
+#[inline]
+fn next_hand(row: &[u8], from: usize, hi: usize) -> usize {
+    let mut c = from;
+    while c + 8 <= hi {
+        let word = u64::from_le_bytes(row[c..c + 8].try_into().unwrap_or([0; 8]));
+        let bits = word & HAND_WORD;
+        if bits != 0 {
+            return c + bits.trailing_zeros() as usize / 8;
+        }
+        c += 8;
+    }
+    while c < hi && row[c] != HAND {
+        c += 1;
+    }
+    c
+}
+
+/// First column in `from..hi` of `row` not holding HAND (`hi` when none), eight bytes a step.
+#[inline]
+fn next_not_hand(row: &[u8], from: usize, hi: usize) -> usize {
+    let mut c = from;
+    while c + 8 <= hi {
+        let word = u64::from_le_bytes(row[c..c + 8].try_into().unwrap_or([0; 8]));
+        let bits = !word & HAND_WORD;
+        if bits != 0 {
+            return c + bits.trailing_zeros() as usize / 8;
+        }
+        c += 8;
+    }
+    while c < hi && row[c] == HAND {
+        c += 1;
+    }
+    c
+}
+
 /// The span `lo..hi` of grid columns `cc` in `0..gw` whose sample `p0 + cc * eu` (in f32, as
 /// [`FingerFinder::scan`] computes it) falls inside a `w` x `h` frame. Each of the four bounds
 /// (x >= 0, x < w, y >= 0, y < h) holds on a prefix or a suffix of the row, since a rounded
@@ -1844,20 +2217,12 @@ fn inside_span(p0: [f32; 2], eu: [f32; 2], gw: usize, w: usize, h: usize) -> (us
         let above_zero = |cc: usize| at(cc) >= 0.0;
         let below_n = |cc: usize| (at(cc) as usize) < n;
         // First column in 0..gw for which `f` is true when `f` is monotonic false -> true.
-        let first = |f: &dyn Fn(usize) -> bool| {
-            let (mut a, mut b) = (0usize, gw);
-            while a < b {
-                let m = a + (b - a) / 2;
-                if f(m) { b = m } else { a = m + 1 }
-            }
-            a
-        };
         if eu[k] >= 0.0 {
-            lo = lo.max(first(&above_zero));
-            hi = hi.min(first(&|cc| !below_n(cc)));
+            lo = lo.max(first_true(gw, above_zero));
+            hi = hi.min(first_true(gw, |cc| !below_n(cc)));
         } else {
-            hi = hi.min(first(&|cc| !above_zero(cc)));
-            lo = lo.max(first(&below_n));
+            hi = hi.min(first_true(gw, |cc| !above_zero(cc)));
+            lo = lo.max(first_true(gw, below_n));
         }
     }
     (lo, hi.max(lo))
@@ -1875,17 +2240,90 @@ fn inside_span_scalar(p0: [f32; 2], eu: [f32; 2], gw: usize, w: usize, h: usize)
         .collect()
 }
 
-/// The finger axis, radians clockwise from up: the dominant orientation of the mask's
-/// boundary within 50 degrees of vertical. Fingers are long parallel edges, so they make the
-/// strongest peak of a histogram of edge orientations (weighted by strength, on the 3x3
-/// smoothed mask); a mean over all edges would be pulled by the palm and background shapes.
-fn mask_axis(mask: &[u8], w: usize, h: usize, hist: &mut Vec<f32>) -> f32 {
-    const BINS: usize = 36;
-    hist.clear();
-    hist.resize(BINS, 0.0);
-    if w < 5 || h < 5 {
-        return 0.0;
+/// Adds each boundary pixel's Sobel magnitude (on the 3x3 box sums of the mask) into the
+/// 5-degree bin of its gradient direction (modulo 180), in raster order. Only the mask's
+/// nonzero bounding box `bbox` (None: all zero) and the pixels next to it can be boundary
+/// pixels, and the box sums are computed once per pixel into `boxes` rather than eight times
+/// per boundary pixel: the same integers, added in the same order as
+/// [`edge_histogram_scalar`]. `w`, `h` >= 5 and `hist` has 36 bins.
+fn edge_histogram(
+    mask: &[u8],
+    w: usize,
+    h: usize,
+    bbox: Option<(usize, usize, usize, usize)>,
+    hist: &mut [f32],
+    boxes: &mut Vec<u16>,
+) {
+    let Some((x0, y0, x1, y1)) = bbox else {
+        return;
+    };
+    // Pixels tested: those of 2..w-2 x 2..h-2 within one pixel of the box (any other has
+    // itself and its four neighbours zero).
+    let (xa, xb) = (x0.saturating_sub(1).max(2), (x1 + 1).min(w - 2));
+    let (ya, yb) = (y0.saturating_sub(1).max(2), (y1 + 1).min(h - 2));
+    if xa >= xb || ya >= yb {
+        return;
     }
+    // Box sums at rows ya-1..yb+1 and columns xa-1..xb+1 (the Sobel's reach), stored
+    // full-width: boxes[y * w + x], 9 * 255 at most.
+    boxes.clear();
+    boxes.resize(w * (yb + 1), 0);
+    let (ca, cb) = (xa - 1, xb + 1);
+    for y in ya - 1..yb + 1 {
+        let (up, mid, down) = (
+            &mask[(y - 1) * w..y * w],
+            &mask[y * w..(y + 1) * w],
+            &mask[(y + 1) * w..(y + 2) * w],
+        );
+        let out = &mut boxes[y * w..(y + 1) * w];
+        let col = |x: usize| up[x] as u16 + mid[x] as u16 + down[x] as u16;
+        for (x, o) in out.iter_mut().enumerate().take(cb).skip(ca) {
+            *o = col(x - 1) + col(x) + col(x + 1);
+        }
+    }
+    let s = |x: usize, y: usize| -> i32 { boxes[y * w + x] as i32 };
+    for y in ya..yb {
+        for x in xa..xb {
+            // Only near the boundary.
+            let c = mask[y * w + x];
+            if c == mask[y * w + x - 1]
+                && c == mask[y * w + x + 1]
+                && c == mask[(y - 1) * w + x]
+                && c == mask[(y + 1) * w + x]
+            {
+                continue;
+            }
+            edge_vote(hist, s, x, y);
+        }
+    }
+}
+
+/// One boundary pixel's vote: Sobel on the box sums `s`, magnitude into the direction's bin.
+#[inline(always)]
+fn edge_vote(hist: &mut [f32], s: impl Fn(usize, usize) -> i32, x: usize, y: usize) {
+    let gx = (s(x + 1, y - 1) + 2 * s(x + 1, y) + s(x + 1, y + 1))
+        - (s(x - 1, y - 1) + 2 * s(x - 1, y) + s(x - 1, y + 1));
+    let gy = (s(x - 1, y + 1) + 2 * s(x, y + 1) + s(x + 1, y + 1))
+        - (s(x - 1, y - 1) + 2 * s(x, y - 1) + s(x + 1, y - 1));
+    let mag = ((gx * gx + gy * gy) as f32).sqrt();
+    if mag < 1.0 {
+        return;
+    }
+    // Gradient direction modulo 180 degrees; a finger at angle a has its edge
+    // gradients at a (horizontal for an upright finger).
+    let mut theta = (gy as f32).atan2(gx as f32).to_degrees();
+    if theta < -90.0 {
+        theta += 180.0;
+    } else if theta >= 90.0 {
+        theta -= 180.0;
+    }
+    let bin = (((theta + 90.0) / 5.0) as usize).min(hist.len() - 1);
+    hist[bin] += mag;
+}
+
+/// Reference for [`edge_histogram`]: every pixel tested, box sums recomputed per use.
+#[cfg(test)]
+fn edge_histogram_scalar(mask: &[u8], w: usize, h: usize, hist: &mut [f32]) {
     // 3x3 box sums of the mask (0-9) at the pixel and its neighbours, via a Sobel on sums.
     let s = |x: usize, y: usize| -> i32 {
         let mut t = 0;
@@ -1897,7 +2335,6 @@ fn mask_axis(mask: &[u8], w: usize, h: usize, hist: &mut Vec<f32>) -> f32 {
     };
     for y in 2..h - 2 {
         for x in 2..w - 2 {
-            // Only near the boundary.
             let c = mask[y * w + x];
             if c == mask[y * w + x - 1]
                 && c == mask[y * w + x + 1]
@@ -1906,26 +2343,30 @@ fn mask_axis(mask: &[u8], w: usize, h: usize, hist: &mut Vec<f32>) -> f32 {
             {
                 continue;
             }
-            let gx = (s(x + 1, y - 1) + 2 * s(x + 1, y) + s(x + 1, y + 1))
-                - (s(x - 1, y - 1) + 2 * s(x - 1, y) + s(x - 1, y + 1));
-            let gy = (s(x - 1, y + 1) + 2 * s(x, y + 1) + s(x + 1, y + 1))
-                - (s(x - 1, y - 1) + 2 * s(x, y - 1) + s(x + 1, y - 1));
-            let mag = ((gx * gx + gy * gy) as f32).sqrt();
-            if mag < 1.0 {
-                continue;
-            }
-            // Gradient direction modulo 180 degrees; a finger at angle a has its edge
-            // gradients at a (horizontal for an upright finger).
-            let mut theta = (gy as f32).atan2(gx as f32).to_degrees();
-            if theta < -90.0 {
-                theta += 180.0;
-            } else if theta >= 90.0 {
-                theta -= 180.0;
-            }
-            let bin = (((theta + 90.0) / 5.0) as usize).min(BINS - 1);
-            hist[bin] += mag;
+            edge_vote(hist, s, x, y);
         }
     }
+}
+
+/// The finger axis, radians clockwise from up: the dominant orientation of the mask's
+/// boundary within 50 degrees of vertical. Fingers are long parallel edges, so they make the
+/// strongest peak of a histogram of edge orientations (weighted by strength, on the 3x3
+/// smoothed mask); a mean over all edges would be pulled by the palm and background shapes.
+fn mask_axis(
+    mask: &[u8],
+    w: usize,
+    h: usize,
+    bbox: Option<(usize, usize, usize, usize)>,
+    hist: &mut Vec<f32>,
+    boxes: &mut Vec<u16>,
+) -> f32 {
+    const BINS: usize = 36;
+    hist.clear();
+    hist.resize(BINS, 0.0);
+    if w < 5 || h < 5 {
+        return 0.0;
+    }
+    edge_histogram(mask, w, h, bbox, hist, boxes);
     // Smooth circularly and take the strongest bin within 50 degrees of vertical fingers,
     // refined by a parabola through its neighbours.
     let mut best = (f32::MIN, 0usize);
@@ -2222,6 +2663,130 @@ mod tests {
             let (mut a, mut b, mut q) = (vec![5u8; 3], Vec::new(), Vec::new());
             fill_glare_holes(&mask, &luma, w, h, &mut a, &mut HoleScratch::default());
             fill_glare_holes_flood(&mask, &luma, w, h, &mut b, &mut q);
+            prop_assert_eq!(a, b);
+        }
+
+        // Integer result: tolerance zero, every sampled byte equal to the scalar sampler's.
+        // Odd frame sizes, rows through and beside the frame at any angle (spans from
+        // `inside_span`, as `scan` uses them), columns before and after the span left as set.
+        #[test]
+        fn avx2_grid_sampler_matches_scalar(
+            (w, h, mask, luma) in (1usize..70, 1usize..50).prop_flat_map(|(w, h)| {
+                (
+                    Just(w),
+                    Just(h),
+                    proptest::collection::vec(prop_oneof![Just(0u8), Just(1u8), Just(7u8)], w * h),
+                    proptest::collection::vec(any::<u8>(), w * h),
+                )
+            }),
+            p0 in (-40f32..110.0, -40f32..90.0),
+            angle in prop_oneof![Just(0f32), Just(std::f32::consts::FRAC_PI_2), -3.2f32..3.2],
+            gw in 0usize..150,
+        ) {
+            if crate::kernels::Kernel::best() != crate::kernels::Kernel::Avx2 {
+                return Ok(());
+            }
+            let (s, c) = angle.sin_cos();
+            let eu = [c, s];
+            let p0 = [p0.0, p0.1];
+            let (lo, hi) = inside_span(p0, eu, gw, w, h);
+            let (mut d1, mut l1) = (vec![OUT; gw], vec![3u8; gw]);
+            let (mut d2, mut l2) = (d1.clone(), l1.clone());
+            sample_span(&mask, &luma, w, p0, eu, lo, hi, &mut d1, &mut l1);
+            let mut buf = Vec::new();
+            let packed = pack_mask_luma(&mask, &luma, &mut buf).expect("AVX2 packs");
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: AVX2 checked above.
+            unsafe { sample_span_avx2(packed, w, p0, eu, lo, hi, &mut d2, &mut l2) };
+            prop_assert_eq!(d1, d2);
+            prop_assert_eq!(l1, l2);
+        }
+
+        // Integer result: tolerance zero, the same run ends as a byte-by-byte search, on rows
+        // of grid values (BG, HAND, OUT) with long runs and odd bounds.
+        #[test]
+        fn word_run_search_matches_bytes(
+            row in proptest::collection::vec(prop_oneof![1 => Just(BG), 4 => Just(HAND), 1 => Just(OUT)], 0..90),
+            from in 0usize..90,
+            cut in 0usize..90,
+        ) {
+            let hi = row.len().saturating_sub(cut % (row.len() + 1));
+            let from = from.min(hi);
+            let mut c = from;
+            while c < hi && row[c] != HAND {
+                c += 1;
+            }
+            prop_assert_eq!(next_hand(&row, from, hi), c);
+            let mut c = from;
+            while c < hi && row[c] == HAND {
+                c += 1;
+            }
+            prop_assert_eq!(next_not_hand(&row, from, hi), c);
+        }
+
+        // Tolerance zero: every bin's bits equal the reference's (the same votes in the same
+        // order). Odd sizes; masks empty, sparse, or a rectangle of mixed values (so that the
+        // bounding box is smaller than the frame and touches its border at times).
+        #[test]
+        fn edge_histogram_matches_scalar(
+            (w, h, mask) in (5usize..50, 5usize..40).prop_flat_map(|(w, h)| {
+                (
+                    Just(w),
+                    Just(h),
+                    (0..w, 0..h, 0..w, 0..h, proptest::collection::vec(prop_oneof![2 => Just(1u8), 1 => Just(0u8), 1 => Just(5u8)], w * h))
+                        .prop_map(move |(xa, ya, xb, yb, v)| {
+                            let (x0, x1, y0, y1) = (xa.min(xb), xa.max(xb), ya.min(yb), ya.max(yb));
+                            let mut m = vec![0u8; w * h];
+                            for y in y0..y1 {
+                                for x in x0..x1 {
+                                    m[y * w + x] = v[y * w + x];
+                                }
+                            }
+                            m
+                        }),
+                )
+            }),
+        ) {
+            let (mut a, mut b) = (vec![0f32; 36], vec![0f32; 36]);
+            let mut boxes = vec![77u16; 3];
+            edge_histogram(&mask, w, h, crate::segment::nonzero_bbox(&mask, w, h), &mut a, &mut boxes);
+            edge_histogram_scalar(&mask, w, h, &mut b);
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            prop_assert_eq!(bits(&a), bits(&b));
+        }
+
+        // Integer result: tolerance zero, every output byte equal to the scalar marker's.
+        // Odd frame sizes and column ranges, grids at any angle and offset (cells on both sides
+        // of zero, some out of the frame), random marked cells and masks.
+        #[test]
+        fn avx2_finger_marker_matches_scalar(
+            (w, h, mask, before) in (1usize..60, 1usize..40).prop_flat_map(|(w, h)| {
+                (
+                    Just(w),
+                    Just(h),
+                    proptest::collection::vec(prop_oneof![2 => Just(1u8), 1 => Just(0u8)], w * h),
+                    proptest::collection::vec(0u8..2, w * h),
+                )
+            }),
+            (gw, gh, chain) in (1usize..50, 1usize..50).prop_flat_map(|(gw, gh)| {
+                (Just(gw), Just(gh), proptest::collection::vec(0u8..2, gw * gh + 4))
+            }),
+            o in (-30f32..40.0, -30f32..40.0),
+            angle in prop_oneof![Just(0f32), -3.2f32..3.2],
+            (xa, xb, ya, yb) in (0usize..60, 0usize..60, 0usize..40, 0usize..40),
+        ) {
+            if crate::kernels::Kernel::best() != crate::kernels::Kernel::Avx2 {
+                return Ok(());
+            }
+            let (s, c) = angle.sin_cos();
+            let g = Grid { o: [o.0, o.1], eu: [c, s], ed: [-s, c], w: gw, h: gh };
+            let xs = (xa.min(xb).min(w), xa.max(xb).min(w));
+            let ys = (ya.min(yb).min(h), ya.max(yb).min(h));
+            let (mut a, mut b) = (before.clone(), before);
+            mark_fingers(&mask, w, xs, ys, g, &chain, &mut a);
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: AVX2 checked above.
+            unsafe { mark_fingers_avx2(&mask, w, xs, ys, g, &chain, &mut b) };
             prop_assert_eq!(a, b);
         }
 

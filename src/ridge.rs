@@ -390,10 +390,7 @@ fn foreshorten(
         return;
     }
     // Every 7th pixel in row-major order of the region (as if it were contiguous).
-    let inside = (0..n)
-        .step_by(7)
-        .filter(|&i| mask[i / w * stride + i % w] != 0)
-        .count();
+    let inside = count_every_7th(mask, w, h, stride);
     if inside * 100 >= n.div_ceil(7) * 97 {
         return;
     }
@@ -450,6 +447,34 @@ fn foreshorten(
             b.valid = false;
         }
     }
+}
+
+/// Nonzero mask bytes among every 7th pixel of a `w` x `h` region in row-major order (pixel
+/// `i` at row `i / w`, column `i % w`, rows `stride` apart). The column is carried from row to
+/// row instead of divided out per pixel (the division was most of `foreshorten`'s time).
+fn count_every_7th(mask: &[u8], w: usize, h: usize, stride: usize) -> usize {
+    let mut count = 0;
+    // Column of the first sampled pixel of the current row.
+    let mut x0 = 0;
+    for y in 0..h {
+        let row = &mask[y * stride..y * stride + w];
+        let mut x = x0;
+        while x < w {
+            count += (row[x] != 0) as usize;
+            x += 7;
+        }
+        x0 = x - w;
+    }
+    count
+}
+
+/// Reference for [`count_every_7th`]: the per-pixel division it replaced.
+#[cfg(test)]
+fn count_every_7th_scalar(mask: &[u8], w: usize, h: usize, stride: usize) -> usize {
+    (0..w * h)
+        .step_by(7)
+        .filter(|&i| mask[i / w * stride + i % w] != 0)
+        .count()
 }
 
 /// Weighted median of (value, weight) pairs; sorts in place. None when the weights sum to 0.
@@ -535,7 +560,17 @@ pub(crate) struct Probe {
     spec: Vec<f32>,
     table: Vec<f32>,
     table_len: usize,
+    /// Windows and DFT tables of other block lengths (`len`, `win`, `table`), swapped back in
+    /// when their length recurs: the fingers of one frame have different block lengths, and
+    /// rebuilding the tables (a sine and a cosine per entry) for each finger of each frame
+    /// cost more than measuring its blocks.
+    spare_tables: Vec<(usize, Vec<f32>, Vec<f32>)>,
+    /// The spare slot replaced next when all are taken.
+    spare_next: usize,
 }
+
+/// Block lengths whose tables are kept beside the current one.
+const SPARE_TABLES: usize = 8;
 
 impl Probe {
     /// Measures the `b` x `b` block at (`x0`, `y0`). None when the block is mostly outside the
@@ -794,6 +829,37 @@ impl Probe {
         })
     }
 
+    /// Makes the window and table of block length `len` current when a spare holds them (the
+    /// values are a function of `len` alone, so a kept table equals a rebuilt one); otherwise
+    /// stores the current ones as a spare and leaves vectors for `spectrum` to rebuild in.
+    fn switch_tables(&mut self, len: usize) {
+        if let Some(t) = self.spare_tables.iter_mut().find(|t| t.0 == len) {
+            std::mem::swap(&mut self.table_len, &mut t.0);
+            std::mem::swap(&mut self.win, &mut t.1);
+            std::mem::swap(&mut self.table, &mut t.2);
+            return;
+        }
+        if self.table_len != 0 {
+            if self.spare_tables.len() < SPARE_TABLES {
+                let (win, table) = (
+                    std::mem::take(&mut self.win),
+                    std::mem::take(&mut self.table),
+                );
+                self.spare_tables.push((self.table_len, win, table));
+            } else if let Some(t) = self.spare_tables.get_mut(self.spare_next) {
+                // The oldest spare goes; its vectors are rebuilt in below.
+                self.spare_next = (self.spare_next + 1) % SPARE_TABLES;
+                std::mem::swap(&mut self.table_len, &mut t.0);
+                std::mem::swap(&mut self.win, &mut t.1);
+                std::mem::swap(&mut self.table, &mut t.2);
+            }
+        }
+        // Empty: `spectrum` rebuilds both for `len`.
+        self.table_len = len;
+        self.win.clear();
+        self.table.clear();
+    }
+
     /// Detrends and windows the profile, finds the spectral peak and measures the amplitudes.
     fn spectrum(&mut self, st: ProjStats) -> Option<RidgeBlock> {
         let len = self.prof.len();
@@ -810,6 +876,9 @@ impl Probe {
             sxx += x * x;
         }
         let (a, slope) = (sy / lf, if sxx > 0.0 { sxy / sxx } else { 0.0 });
+        if self.table_len != len {
+            self.switch_tables(len);
+        }
         if self.win.len() != len {
             self.win.clear();
             self.win
@@ -974,6 +1043,29 @@ fn power(x: &[f32], f: f32) -> f32 {
 
 #[cfg(test)]
 mod tests {
+
+    use proptest::prelude::*;
+
+    proptest! {
+        // Integer result: tolerance zero. Odd sizes, strides from the width up to width + 9.
+        #[test]
+        fn every_7th_count_matches_division(
+            (w, h, pad, mask) in (1usize..60, 1usize..40, 0usize..10).prop_flat_map(|(w, h, pad)| {
+                (
+                    Just(w),
+                    Just(h),
+                    Just(pad),
+                    proptest::collection::vec(prop_oneof![Just(0u8), Just(1u8), Just(9u8)], (w + pad) * h),
+                )
+            }),
+        ) {
+            let stride = w + pad;
+            prop_assert_eq!(
+                count_every_7th(&mask, w, h, stride),
+                count_every_7th_scalar(&mask, w, h, stride)
+            );
+        }
+    }
     use super::*;
 
     /// A sinusoidal ridge field of `period` px, normal at `angle` radians.
@@ -1025,6 +1117,34 @@ mod tests {
             assert!(a.period_px.is_some(), "the field's ridges are measured");
             assert_eq!(a, b);
         }
+    }
+
+    // Exact: one analyzer measuring regions of 11 sizes (more block lengths than it keeps
+    // tables for) in turn, twice round, gives each region the measure a fresh analyzer gives.
+    #[test]
+    fn kept_tables_equal_fresh_ones() {
+        // Block lengths 24, 27, 30, ... 55 px (an eighth of the size).
+        let sizes: Vec<usize> = (0..11).map(|i| 200 + 26 * i).collect();
+        let fields: Vec<Vec<u8>> = sizes
+            .iter()
+            .map(|&n| field(n, n, 7.0 + n as f32 / 60.0, 0.3, 120.0, 40.0))
+            .collect();
+        let mut shared = RidgeAnalyzer::new();
+        let mut resolved = 0;
+        for round in 0..2 {
+            for (&n, f) in sizes.iter().zip(&fields) {
+                let mask = vec![1u8; n * n];
+                let (mut a, mut b) = (RidgeMeasure::default(), RidgeMeasure::default());
+                shared.measure(f, &mask, n, n, &mut a);
+                RidgeAnalyzer::new().measure(f, &mask, n, n, &mut b);
+                resolved += a.period_px.is_some() as usize;
+                assert_eq!(a, b, "size {n}, round {round}");
+            }
+        }
+        assert!(
+            resolved >= 18,
+            "the fields' ridges are measured: {resolved} of 22"
+        );
     }
 
     #[test]

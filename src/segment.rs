@@ -990,6 +990,34 @@ fn skin_prior(cb: u8, cr: u8) -> f32 {
 /// Skin by the colour models: close to the skin Gaussian and better explained by it than by
 /// the background Gaussian.
 fn classify(cb: &[u8], cr: &[u8], skin: &Gauss2, back: Option<&Gauss2>, mask: &mut [u8]) {
+    #[cfg(target_arch = "x86_64")]
+    if crate::kernels::Kernel::best() == crate::kernels::Kernel::Avx2 {
+        // SAFETY: the CPU supports AVX2 (detected at run time just above).
+        unsafe { classify_avx2(cb, cr, skin, back, mask) };
+        return;
+    }
+    classify_portable(cb, cr, skin, back, mask);
+}
+
+/// [`classify`] compiled with AVX2 (8 lanes of the same f32 expressions instead of 4; no
+/// fused multiply-add, so the same bits).
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn classify_avx2(
+    cb: &[u8],
+    cr: &[u8],
+    skin: &Gauss2,
+    back: Option<&Gauss2>,
+    mask: &mut [u8],
+) {
+    classify_portable(cb, cr, skin, back, mask);
+}
+
+#[inline(always)]
+fn classify_portable(cb: &[u8], cr: &[u8], skin: &Gauss2, back: Option<&Gauss2>, mask: &mut [u8]) {
     // Branch-free (both tests evaluated, combined with `&`) so the loop vectorises; the same
     // expressions as `classify_scalar`, so the same bits.
     let pix = mask.iter_mut().zip(cb).zip(cr);
@@ -1190,6 +1218,27 @@ fn find_byte(row: &[u8], mut x: usize, value: u8, equal: bool) -> usize {
 /// values of `sobel(luma) + 2 * (sobel(cb) + sobel(cr))`, capped at 255. Row slices of equal
 /// length so the loop has no bounds checks and vectorises.
 fn edge_row(l: &[u8], b: &[u8], r: &[u8], w: usize, out: &mut [u8]) {
+    #[cfg(target_arch = "x86_64")]
+    if crate::kernels::Kernel::best() == crate::kernels::Kernel::Avx2 {
+        // SAFETY: the CPU supports AVX2 (detected at run time just above).
+        unsafe { edge_row_avx2(l, b, r, w, out) };
+        return;
+    }
+    edge_row_portable(l, b, r, w, out);
+}
+
+/// [`edge_row`] compiled with AVX2 (the same integer code, twice the lanes).
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn edge_row_avx2(l: &[u8], b: &[u8], r: &[u8], w: usize, out: &mut [u8]) {
+    edge_row_portable(l, b, r, w, out);
+}
+
+#[inline(always)]
+fn edge_row_portable(l: &[u8], b: &[u8], r: &[u8], w: usize, out: &mut [u8]) {
     let m = w - 2;
     if l.len() < 3 * w || b.len() < 3 * w || r.len() < 3 * w || out.len() != m {
         return;
@@ -1299,6 +1348,41 @@ fn morph3_op(
 /// vectorises it; `f` must be symmetric enough that `f(a, a, b)` is the edge value wanted
 /// (true of a rounded mean and of min/max).
 fn separable3(
+    src: &[u8],
+    tmp: &mut Vec<u8>,
+    dst: &mut [u8],
+    w: usize,
+    h: usize,
+    f: impl Fn(u8, u8, u8) -> u8 + Copy,
+) {
+    #[cfg(target_arch = "x86_64")]
+    if crate::kernels::Kernel::best() == crate::kernels::Kernel::Avx2 {
+        // SAFETY: the CPU supports AVX2 (detected at run time just above).
+        unsafe { separable3_avx2(src, tmp, dst, w, h, f) };
+        return;
+    }
+    separable3_portable(src, tmp, dst, w, h, f);
+}
+
+/// [`separable3`] compiled with AVX2 (the same integer code, twice the lanes).
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn separable3_avx2(
+    src: &[u8],
+    tmp: &mut Vec<u8>,
+    dst: &mut [u8],
+    w: usize,
+    h: usize,
+    f: impl Fn(u8, u8, u8) -> u8 + Copy,
+) {
+    separable3_portable(src, tmp, dst, w, h, f);
+}
+
+#[inline(always)]
+fn separable3_portable(
     src: &[u8],
     tmp: &mut Vec<u8>,
     dst: &mut [u8],
