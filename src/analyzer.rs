@@ -595,20 +595,24 @@ fn decide(report: &mut Report, geo: &HandGeometry, config: &Config) {
                 *c = fr.ridge_clarity;
             }
             // Clarity also falls on clean ridges made faint by dim light or by blur just under
-            // the limit; they still swing a few percent of the skin's brightness in the best
-            // fingertip, where dirty or worn ridges do not (training seeds 0-799, frames with
-            // the light and focus right: 37 clean frames under the clarity bound, 20 of them
-            // with a fingertip above 2% modulation, against 1 of 46 dirty ones).
-            let best_modulation = report
-                .fingers
-                .iter()
-                .map(|fr| fr.ridge_modulation)
-                .fold(0.0f32, f32::max);
+            // the limit; they still swing a few percent of the skin's brightness in more than
+            // one fingertip, where dirty or worn ridges do not. The second best fingertip
+            // decides, so that one box on other skin or on background cannot veto the call
+            // (training seeds 0-799, frames with the light and focus right: of 37 clean frames
+            // under the clarity bound 9 are kept, and all 42 dirty ones called by clarity stay
+            // called; the best fingertip alone kept 15 clean ones but dropped dirty ones).
+            let mut modulation = [0f32; MAX_FINGERS];
+            for (m, fr) in modulation.iter_mut().zip(report.fingers.iter()) {
+                *m = fr.ridge_modulation;
+            }
+            let modulation = &mut modulation[..n];
+            modulation.sort_by(|a, b| b.total_cmp(a));
+            let second_modulation = modulation.get(1).or(modulation.first()).copied();
             if let Some(c) = median(&mut clarity[..n]) {
                 // (With no distance at all, no ridges were found and no finger widths agree:
                 // with the fingers all there, nothing says their ridges can be read.)
                 if c < config.ridge.min_clarity
-                    && best_modulation < config.ridge.min_modulation
+                    && second_modulation.is_some_and(|m| m < config.ridge.min_modulation)
                     && report
                         .ppi
                         .ppi

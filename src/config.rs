@@ -200,8 +200,9 @@ pub struct RidgeConfig {
     pub finger_width_mm: f32,
     /// Ridge clarity (0-1) below which sharp but unclear ridges give `low_ridge_contrast`. Default: 0.05.
     pub min_clarity: f32,
-    /// Ridge modulation (ridge amplitude over the skin's local brightness) that at least one
-    /// fingertip must reach for its ridges to count as clear, whatever the clarity. Default: 0.02.
+    /// Ridge modulation (ridge amplitude over the skin's local brightness) that at least two
+    /// fingertips (the one, when only one is measured) must reach for the ridges to count as
+    /// clear, whatever the clarity. Default: 0.02.
     /// Sharp clean ridges swing 2-8% of the skin's brightness; dirty or worn ones under 1.5%.
     /// Clarity alone also falls on clean ridges that are faint for other reasons (dim light,
     /// blur just under the `too_blurry` limit), which still swing more than this.
