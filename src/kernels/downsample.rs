@@ -57,10 +57,60 @@ pub(crate) fn luma_add4(sum: &mut [u16], max: &mut [u8], rows: [&[u8]; 4]) {
     }
 }
 
-/// Adds the rows of one output row (`rows`, in order) into the column sums and maxima,
-/// four at a time while it can.
+/// `sum` and `max` of exactly `N` rows in one pass: the accumulators are written once instead
+/// of read and written once per group of rows (the same integer sums, so the same result).
+#[inline(always)]
+fn luma_set<const N: usize>(sum: &mut [u16], max: &mut [u8], rows: &[&[u8]; N]) {
+    let mut n = sum.len().min(max.len());
+    for r in rows {
+        n = n.min(r.len());
+    }
+    let (sum, max) = (&mut sum[..n], &mut max[..n]);
+    let rows: [&[u8]; N] = std::array::from_fn(|k| &rows[k][..n]);
+    for i in 0..n {
+        let (mut s, mut m) = (0u16, 0u8);
+        for r in &rows {
+            s += r[i] as u16;
+            m = m.max(r[i]);
+        }
+        sum[i] = s;
+        max[i] = m;
+    }
+}
+
+/// Sets the column sums and maxima to those of the rows of one output row (`rows`, in order):
+/// in one pass for the common factors 2 to 8, else four rows at a time while it can.
 #[inline(always)]
 pub(crate) fn luma_rows<'a>(
+    sum: &mut [u16],
+    max: &mut [u8],
+    mut rows: impl Iterator<Item = &'a [u8]>,
+) {
+    let mut buf: [&[u8]; 9] = [&[]; 9];
+    let mut k = 0;
+    while k < buf.len() {
+        match rows.next() {
+            Some(r) => buf[k] = r,
+            None => break,
+        }
+        k += 1;
+    }
+    let b = &buf;
+    match k {
+        2 => luma_set::<2>(sum, max, &[b[0], b[1]]),
+        3 => luma_set::<3>(sum, max, &[b[0], b[1], b[2]]),
+        4 => luma_set::<4>(sum, max, &[b[0], b[1], b[2], b[3]]),
+        5 => luma_set::<5>(sum, max, &[b[0], b[1], b[2], b[3], b[4]]),
+        6 => luma_set::<6>(sum, max, &[b[0], b[1], b[2], b[3], b[4], b[5]]),
+        7 => luma_set::<7>(sum, max, &[b[0], b[1], b[2], b[3], b[4], b[5], b[6]]),
+        8 => luma_set::<8>(sum, max, &[b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]),
+        _ => luma_rows_general(sum, max, buf[..k].iter().copied().chain(rows)),
+    }
+}
+
+/// [`luma_rows`] for any number of rows: the first row, then four at a time while it can.
+#[inline(always)]
+fn luma_rows_general<'a>(
     sum: &mut [u16],
     max: &mut [u8],
     mut rows: impl Iterator<Item = &'a [u8]>,
