@@ -1063,7 +1063,7 @@ fn capture_on_generated_sequences_is_sharp_and_500_ppi() {
         // estimate the resampling used (ground truth, not read back through the ridge stage).
         // The estimate assumes the adult median ridge period (0.475 mm), and people range over
         // 0.43-0.52 mm (+-9.5%): with the ridge stage's own ~2% error, each capture lands
-        // within 12%; measured 467-550 ppi over 8 captures, 7 within 10%.
+        // within 12%; measured 464-550 ppi over 8 captures, 7 within 10%.
         for f in &cap.fingers {
             let true_crop_ppi = r.labels[kept].ppi * f.ppi / f.source_ppi;
             println!(
