@@ -2284,18 +2284,22 @@ fn edge_histogram(
     let s = |x: usize, y: usize| -> i32 { boxes[y * w + x] as i32 };
     for y in ya..yb {
         for x in xa..xb {
-            // Only near the boundary.
-            let c = mask[y * w + x];
-            if c == mask[y * w + x - 1]
-                && c == mask[y * w + x + 1]
-                && c == mask[(y - 1) * w + x]
-                && c == mask[(y + 1) * w + x]
-            {
-                continue;
+            if on_boundary(mask, w, x, y) {
+                edge_vote(hist, s, x, y);
             }
-            edge_vote(hist, s, x, y);
         }
     }
+}
+
+/// Whether the mask pixel (`x`, `y`) differs from one of its four neighbours: only such
+/// pixels vote, the interior and the background have no edge.
+#[inline(always)]
+fn on_boundary(mask: &[u8], w: usize, x: usize, y: usize) -> bool {
+    let c = mask[y * w + x];
+    c != mask[y * w + x - 1]
+        || c != mask[y * w + x + 1]
+        || c != mask[(y - 1) * w + x]
+        || c != mask[(y + 1) * w + x]
 }
 
 /// One boundary pixel's vote: Sobel on the box sums `s`, magnitude into the direction's bin.
@@ -2335,15 +2339,9 @@ fn edge_histogram_scalar(mask: &[u8], w: usize, h: usize, hist: &mut [f32]) {
     };
     for y in 2..h - 2 {
         for x in 2..w - 2 {
-            let c = mask[y * w + x];
-            if c == mask[y * w + x - 1]
-                && c == mask[y * w + x + 1]
-                && c == mask[(y - 1) * w + x]
-                && c == mask[(y + 1) * w + x]
-            {
-                continue;
+            if on_boundary(mask, w, x, y) {
+                edge_vote(hist, s, x, y);
             }
-            edge_vote(hist, s, x, y);
         }
     }
 }
