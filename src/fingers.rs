@@ -103,6 +103,11 @@ const CREASE_WINDOW_W: f32 = 0.5;
 /// The chain above must reach this many widths above the segment's top (a finger's distal part).
 const CREASE_ABOVE_W: f32 = 0.8;
 /// Largest glare hole filled in the mask, as a share of the frame's long side.
+/// A tip within this share of a finger width of another finger's centre line is nested in it.
+const NESTED_SPAN_W: f32 = 0.45;
+/// How far below another finger's visible length (in its widths) a nested tip may lie.
+const NESTED_BELOW_W: f32 = 1.0;
+/// (See the fingers' constants above.)
 const HOLE_SPAN: f32 = 0.06;
 /// Mean luma of a hole taken as glare (near saturation: specular highlights).
 const GLARE_LUMA: u8 = 200;
@@ -1168,7 +1173,35 @@ impl FingerFinder {
                 c.multiplicity = k as u8;
             }
         }
+        self.drop_nested_tips(wref);
         self.mark_thumb();
+    }
+
+    /// Drops a candidate whose tip lies on another candidate's centre line, below that one's
+    /// tip and within its length: fingers stand side by side, a finger width apart, so a tip
+    /// inside another finger's column is a piece of that finger (below a crease the crease
+    /// rule missed, or a strip split off along a highlight), not a finger of its own.
+    fn drop_nested_tips(&mut self, wref: f32) {
+        for i in 0..self.cands.len() {
+            let b = self.cands[i];
+            if !b.keep || b.multiplicity > 1 {
+                continue;
+            }
+            let nested = self.cands.iter().enumerate().any(|(j, a)| {
+                if j == i || !a.keep || a.multiplicity > 1 || a.tip_r >= b.tip_r {
+                    return false;
+                }
+                let reach =
+                    a.length * (1.0 + a.slope * a.slope).sqrt().recip() + NESTED_BELOW_W * a.width;
+                let below = b.tip_r - a.tip_r;
+                let axis_u = a.tip_u + a.slope * below;
+                let half = NESTED_SPAN_W * a.width.min(wref) * (1.0 + a.slope * a.slope).sqrt();
+                below <= reach && (b.tip_u - axis_u).abs() < half
+            });
+            if nested {
+                self.cands[i].keep = false;
+            }
+        }
     }
 
     /// Whether candidate `ci` starts right below another chain of about its width over the
