@@ -46,7 +46,7 @@ fn main() {
                 let p = &g.report.ppi;
                 println!(
                     "  {seed} t {t:.2} n {}/{} blur {:.3} ppi {:.0} est {:?} ridges {:?} width \
-                     {:?} ready {} shown {:?} raw {:?}{}",
+                     {:?} speed {:?} ready {} shown {:?} raw {:?}{}",
                     g.report.finger_count,
                     l.finger_count,
                     l.blur_sigma_mm,
@@ -54,6 +54,7 @@ fn main() {
                     g.report.estimated_ppi.map(|v| v.round()),
                     p.from_ridges.map(|v| v.round()),
                     p.from_width.map(|v| v.round()),
+                    g.motion_mm_s.map(|v| v.round()),
                     g.ready,
                     g.primary,
                     g.report.reasons.iter().map(|x| x.code).collect::<Vec<_>>(),

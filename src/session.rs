@@ -11,7 +11,9 @@
 //!    present while the smoothed ppi is out of range, since distance changes smoothly while one
 //!    frame's estimate may waver);
 //! 4. shows the first active reason, but replaces the shown one only after the new one has held
-//!    for [`SessionConfig::primary_hold_s`] and [`SessionConfig::primary_hold_frames`];
+//!    for [`SessionConfig::primary_hold_s`] and [`SessionConfig::primary_hold_frames`] (or, when
+//!    the shown one no longer holds at all, after the same hold by whichever reason is first
+//!    then, so reasons taking turns cannot leave a stale instruction up);
 //! 5. when every check has passed for [`SessionConfig::capture_stable_s`], fires a capture made
 //!    of the best frame of that stretch and each fingertip resampled to the target ppi (the
 //!    ppi pooled over the stretch's frames). A reason that turns on for less than the primary
@@ -83,7 +85,8 @@ pub struct SessionConfig {
     /// Default: none.
     pub reason_hysteresis: BTreeMap<ReasonCode, Hysteresis>,
     /// A new primary instruction replaces the shown one only after it has been the first active
-    /// reason for this long. Default: 0.2 s.
+    /// reason for this long (a shown one that is no longer active at all is replaced after this
+    /// long by the first active reason of the moment). Default: 0.2 s.
     pub primary_hold_s: f32,
     /// ... and for at least this many frames (matters at low frame rates). Default: 2.
     pub primary_hold_frames: u32,
@@ -1026,6 +1029,10 @@ pub struct Session {
     pending: Option<Option<ReasonCode>>,
     pending_since: f64,
     pending_frames: u32,
+    /// Since when (and over how many frames) the shown instruction has been stale: a reason no
+    /// longer active, or none while one is.
+    stale_since: Option<f64>,
+    stale_frames: u32,
     stretch_start: Option<f64>,
     stretch_frames: u32,
     /// First frame of the current run of frames that are not ready within a stretch.
@@ -1056,6 +1063,8 @@ impl Session {
             pending: None,
             pending_since: 0.0,
             pending_frames: 0,
+            stale_since: None,
+            stale_frames: 0,
             stretch_start: None,
             stretch_frames: 0,
             pause_since: None,
@@ -1095,6 +1104,8 @@ impl Session {
         self.shown_init = false;
         self.pending = None;
         self.pending_frames = 0;
+        self.stale_since = None;
+        self.stale_frames = 0;
         self.stretch_start = None;
         self.stretch_frames = 0;
         self.pause_since = None;
@@ -1187,6 +1198,8 @@ impl Session {
             self.log_ppi = None;
             self.shown_init = false;
             self.pending = None;
+            self.stale_since = None;
+            self.stale_frames = 0;
             self.stretch_start = None;
             self.pause_since = None;
             self.best.valid = false;
@@ -1300,6 +1313,30 @@ impl Session {
                 g.primary = candidate;
                 self.pending = None;
             }
+        }
+        // A shown instruction that no longer holds at all (a reason no longer active, or none
+        // while one is) is replaced after the same hold even when the first active reason keeps
+        // changing (a miscounting analyzer alternating too_few and too_many would otherwise
+        // leave `hold_still` shown to a hand that has long been still): by the first active
+        // reason at that frame.
+        let stale = match g.primary {
+            Some(code) => !g.active.contains(&code),
+            None => candidate.is_some(),
+        };
+        if stale && self.shown_init {
+            let since = *self.stale_since.get_or_insert(t);
+            self.stale_frames += 1;
+            if self.stale_frames >= cfg.primary_hold_frames
+                && t - since >= cfg.primary_hold_s as f64 - 1e-9
+            {
+                g.primary = candidate;
+                self.pending = None;
+                self.stale_since = None;
+                self.stale_frames = 0;
+            }
+        } else {
+            self.stale_since = None;
+            self.stale_frames = 0;
         }
         g.ready = candidate.is_none() && g.primary.is_none();
 

@@ -360,6 +360,51 @@ fn a_reason_too_brief_to_be_shown_pauses_the_capture_stretch() {
     );
 }
 
+#[test]
+fn a_stale_instruction_gives_way_while_the_reasons_take_turns() {
+    // 15 fps: the hand shakes (40 mm/s) for 10 frames, so hold_still is shown; then it is still
+    // (1 mm/s) while the analyzer miscounts, two frames too few, two too many, over and over.
+    // hold_still leaves the active set about 0.2 s after the hand stops (the speed's 0.1 s
+    // smoothing from 40 to below 7.2 mm/s); the first active reason then keeps changing, and
+    // the shown instruction must still give way within the 0.2 s hold (plus a frame each for
+    // the reasons' smoothing): from frame 10 + 3 + 3 + 2 on, it is a reason the analyzer gives.
+    let config = Config::default();
+    let mut session = Session::new(config.clone(), SessionConfig::default()).unwrap();
+    let mut rng = Rng::new(5);
+    let mut shown = Vec::new();
+    for i in 0..40 {
+        let l = Label {
+            t: i as f64 / 15.0,
+            ppi: 500.0,
+            blur_mm: 0.04,
+            speed_mm_s: if i < 10 { 40.0 } else { 1.0 },
+        };
+        let (mut r, s) = noisy_report(&l, &mut rng, &config);
+        if i >= 10 {
+            let (code, n) = if (i / 2) % 2 == 0 {
+                (ReasonCode::TooFewFingers, 3.0)
+            } else {
+                (ReasonCode::TooManyFingers, 5.0)
+            };
+            r.finger_count = n as u8;
+            r.reasons
+                .insert(0, Reason::new(code, n, 4.0, config.expected_hand));
+            r.verdict = Verdict::Reject;
+        }
+        shown.push(session.feed_report(&r, None, Some(s), l.t).unwrap().primary);
+    }
+    assert_eq!(shown[9], Some(ReasonCode::HoldStill), "shown {shown:?}");
+    for (i, s) in shown.iter().enumerate().skip(18) {
+        assert!(
+            matches!(
+                s,
+                Some(ReasonCode::TooFewFingers | ReasonCode::TooManyFingers)
+            ),
+            "frame {i}: shown {s:?}; all {shown:?}"
+        );
+    }
+}
+
 /// Smooth random texture in -1..1 (bilinear between random values on the integer grid), so
 /// shifted copies match at one shift only (a periodic texture would alias).
 fn value_noise(x: f32, y: f32) -> f32 {
