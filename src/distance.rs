@@ -176,6 +176,34 @@ pub fn estimate(
     }
 }
 
+/// Agreement, in standard deviations of the two rulers' combined spread, within which a ridge
+/// and a width estimate are taken for two readings of one resolution.
+const MAX_RULER_SIGMAS: f32 = 2.0;
+
+/// One resolution from a ridge-ruler and a width-ruler estimate of the same hand (ppi, each
+/// already pooled over fingers or frames): their geometric mean weighted by the inverse of each
+/// ruler's spread between people squared (ridges 9%, widths 14%: weights 0.71 and 0.29, a
+/// spread of 7.6% instead of 9%), since one person's ridge period and finger width depart from
+/// the adult medians independently. When the two disagree by more than twice their combined
+/// spread, one of them is misread (a finger segmented too narrow or with background, a ridge
+/// harmonic), and the ridge estimate, the sharper ruler, is returned alone. Non-finite or
+/// non-positive inputs give the other one (`None` when neither is usable).
+pub fn combine_rulers(from_ridges: Option<f32>, from_width: Option<f32>) -> Option<f32> {
+    let ok = |v: Option<f32>| v.filter(|p| p.is_finite() && *p > 0.0);
+    match (ok(from_ridges), ok(from_width)) {
+        (Some(r), Some(w)) => {
+            let (vr, vw) = (RIDGE_SPREAD * RIDGE_SPREAD, WIDTH_SPREAD * WIDTH_SPREAD);
+            let d = (w / r).ln();
+            if d.abs() > MAX_RULER_SIGMAS * (vr + vw).sqrt() {
+                return Some(r);
+            }
+            // Weight of the width ruler: the ridge ruler's variance over the sum.
+            Some(r * (d * vr / (vr + vw)).exp())
+        }
+        (r, w) => r.or(w),
+    }
+}
+
 /// Most area, in mm², that a hand in view can cover: an adult hand's silhouette is about
 /// 15,000 mm² (190 x 85 mm less the gaps), and a far hand brings its forearm into the frame.
 const MAX_HAND_AREA_MM2: f32 = 40_000.0;
@@ -281,6 +309,23 @@ mod tests {
         let mut e = estimate(&[3.0, 3.1], &[], 1280, 720, &c);
         check_against_area(&mut e, 0.9 * 1280.0 * 720.0);
         assert_eq!(e.source, PpiSource::Ridges);
+    }
+
+    #[test]
+    fn rulers_combine_by_their_spreads_unless_they_disagree() {
+        // Agreeing rulers: the geometric mean weighted 0.71 / 0.29 (variances 0.09^2, 0.14^2).
+        let c = combine_rulers(Some(500.0), Some(450.0)).expect("both");
+        let a = 0.14f32.powi(2) / (0.09f32.powi(2) + 0.14f32.powi(2));
+        let want = (a * 500f32.ln() + (1.0 - a) * 450f32.ln()).exp();
+        assert!((c - want).abs() < 0.01, "{c} vs {want}");
+        assert!(c < 500.0 && c > 475.0, "{c}");
+        // A width 40% below the ridges (beyond 2 x 16.6%): a misread, the ridges stand.
+        assert_eq!(combine_rulers(Some(500.0), Some(300.0)), Some(500.0));
+        assert_eq!(combine_rulers(Some(500.0), Some(800.0)), Some(500.0));
+        // One ruler alone, or garbage.
+        assert_eq!(combine_rulers(None, Some(400.0)), Some(400.0));
+        assert_eq!(combine_rulers(Some(400.0), Some(f32::NAN)), Some(400.0));
+        assert_eq!(combine_rulers(Some(-1.0), None), None);
     }
 
     #[test]

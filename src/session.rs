@@ -11,9 +11,13 @@
 //!    present while the smoothed ppi is out of range, since distance changes smoothly while one
 //!    frame's estimate may waver);
 //! 4. shows the first active reason, but replaces the shown one only after the new one has held
-//!    for [`SessionConfig::primary_hold_s`] and [`SessionConfig::primary_hold_frames`];
+//!    for [`SessionConfig::primary_hold_s`] and [`SessionConfig::primary_hold_frames`] (or, when
+//!    the shown one no longer holds at all, after the same hold by whichever reason is first
+//!    then, so reasons taking turns cannot leave a stale instruction up);
 //! 5. when every check has passed for [`SessionConfig::capture_stable_s`], fires a capture made
-//!    of the best frame of that stretch and each fingertip resampled to the target ppi.
+//!    of the best frame of that stretch and each fingertip resampled to the target ppi (the
+//!    ppi pooled over the stretch's frames). A reason that turns on for less than the primary
+//!    hold, and so is never shown, pauses the stretch instead of restarting it.
 //!
 //! ```
 //! use fingerqc::session::{Session, SessionConfig};
@@ -29,9 +33,10 @@
 
 use crate::analyzer::Analyzer;
 use crate::config::Config;
+use crate::distance::combine_rulers;
 use crate::error::{Error, Result};
 use crate::frame::{FrameView, LowRes, Rect};
-use crate::report::{FingerName, FingerReport, Language, ReasonCode, Report, Verdict};
+use crate::report::{FingerName, FingerReport, Language, PpiSource, ReasonCode, Report, Verdict};
 use crate::segment::HandMask;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -80,11 +85,14 @@ pub struct SessionConfig {
     /// Default: none.
     pub reason_hysteresis: BTreeMap<ReasonCode, Hysteresis>,
     /// A new primary instruction replaces the shown one only after it has been the first active
-    /// reason for this long. Default: 0.2 s.
+    /// reason for this long (a shown one that is no longer active at all is replaced after this
+    /// long by the first active reason of the moment). Default: 0.2 s.
     pub primary_hold_s: f32,
     /// ... and for at least this many frames (matters at low frame rates). Default: 2.
     pub primary_hold_frames: u32,
     /// Every check must pass for this long before the auto-capture fires. Default: 0.4 s.
+    /// A reason active for less than [`SessionConfig::primary_hold_s`] (never shown) pauses
+    /// this stretch rather than restarting it.
     pub capture_stable_s: f32,
     /// ... and over at least this many frames. Default: 3.
     pub capture_min_frames: u32,
@@ -317,7 +325,8 @@ pub struct FingerCrop {
     /// Resolution of `image`, pixels per inch: the configured target (`config.ppi.target`) when
     /// the frame's ppi estimate is right; the estimate's uncertainty carries over.
     pub ppi: f32,
-    /// The ppi estimated in the frame, which the resampling used.
+    /// The ppi of the captured frame the resampling used: the ridge and width rulers of every
+    /// frame of the stable stretch that passed on its own, pooled (see [`Capture`]).
     pub source_ppi: f32,
     /// Frame pixels per crop pixel.
     pub scale: f32,
@@ -339,8 +348,11 @@ pub struct Capture {
     pub report: Report,
     /// The captured frame's luma (empty when the session was fed reports without frames).
     pub image: LumaImage,
-    /// One crop per finger of the report, in the report's order; none when the frame had no ppi
-    /// estimate (the scale would be unknown).
+    /// One crop per finger of the report, in the report's order; none when no ppi was estimated
+    /// (the scale would be unknown). The scale is the same for every crop: the stretch's frames
+    /// show one hand held at one distance, so the median over those frames of the ridge ruler
+    /// and of the width ruler, combined by their spreads between people
+    /// ([`crate::distance::combine_rulers`]), stands for the captured frame.
     pub fingers: Vec<FingerCrop>,
 }
 
@@ -929,6 +941,79 @@ struct Best {
     valid: bool,
 }
 
+/// Frames of a stable stretch whose rulers are pooled for the capture's scale (the most recent
+/// ones when a stretch is longer: 64 frames are 2 s at 30 fps).
+const POOL: usize = 64;
+
+/// The per-frame ppi rulers of the frames a stretch could keep, in fixed arrays (no allocation).
+#[derive(Debug)]
+struct PpiPool {
+    ridge: [f32; POOL],
+    width: [f32; POOL],
+    nr: usize,
+    nw: usize,
+}
+
+impl Default for PpiPool {
+    fn default() -> Self {
+        PpiPool {
+            ridge: [0.0; POOL],
+            width: [0.0; POOL],
+            nr: 0,
+            nw: 0,
+        }
+    }
+}
+
+impl PpiPool {
+    fn clear(&mut self) {
+        self.nr = 0;
+        self.nw = 0;
+    }
+
+    /// Adds a frame's rulers: the ridge estimate when it is the one the frame used (not
+    /// overruled as a harmonic), the width estimate when two or more fingers gave it.
+    fn push(&mut self, report: &Report) {
+        let p = &report.ppi;
+        if let Some(r) = p.from_ridges.filter(|v| v.is_finite() && *v > 0.0) {
+            if p.source == PpiSource::Ridges {
+                if let Some(slot) = self.ridge.get_mut(self.nr % POOL) {
+                    *slot = r;
+                }
+                self.nr += 1;
+            }
+        }
+        if let Some(w) = p.from_width.filter(|v| v.is_finite() && *v > 0.0) {
+            if report.fingers.len() >= 2 {
+                if let Some(slot) = self.width.get_mut(self.nw % POOL) {
+                    *slot = w;
+                }
+                self.nw += 1;
+            }
+        }
+    }
+
+    /// The pooled resolution: per ruler the median over the frames, then the two combined.
+    fn estimate(&self) -> Option<f32> {
+        let median = |v: &[f32; POOL], n: usize| -> Option<f32> {
+            let n = n.min(POOL);
+            let mut buf = *v;
+            let s = buf.get_mut(..n)?;
+            if s.is_empty() {
+                return None;
+            }
+            s.sort_by(f32::total_cmp);
+            let m = n / 2;
+            Some(if n % 2 == 1 {
+                *s.get(m)?
+            } else {
+                0.5 * (*s.get(m - 1)? + *s.get(m)?)
+            })
+        };
+        combine_rulers(median(&self.ridge, self.nr), median(&self.width, self.nw))
+    }
+}
+
 /// Follows one camera stream: steady guidance, `hold_still`, and auto-capture of the best frame.
 #[derive(Debug)]
 pub struct Session {
@@ -944,9 +1029,16 @@ pub struct Session {
     pending: Option<Option<ReasonCode>>,
     pending_since: f64,
     pending_frames: u32,
+    /// Since when (and over how many frames) the shown instruction has been stale: a reason no
+    /// longer active, or none while one is.
+    stale_since: Option<f64>,
+    stale_frames: u32,
     stretch_start: Option<f64>,
     stretch_frames: u32,
+    /// First frame of the current run of frames that are not ready within a stretch.
+    pause_since: Option<f64>,
     best: Best,
+    pool: PpiPool,
     capture: Option<Capture>,
 }
 
@@ -971,9 +1063,13 @@ impl Session {
             pending: None,
             pending_since: 0.0,
             pending_frames: 0,
+            stale_since: None,
+            stale_frames: 0,
             stretch_start: None,
             stretch_frames: 0,
+            pause_since: None,
             best: Best::default(),
+            pool: PpiPool::default(),
             capture: None,
         })
     }
@@ -1008,9 +1104,13 @@ impl Session {
         self.shown_init = false;
         self.pending = None;
         self.pending_frames = 0;
+        self.stale_since = None;
+        self.stale_frames = 0;
         self.stretch_start = None;
         self.stretch_frames = 0;
+        self.pause_since = None;
         self.best.valid = false;
+        self.pool.clear();
         self.guidance.primary = None;
         self.guidance.active.clear();
         self.guidance.capture_done = false;
@@ -1098,8 +1198,12 @@ impl Session {
             self.log_ppi = None;
             self.shown_init = false;
             self.pending = None;
+            self.stale_since = None;
+            self.stale_frames = 0;
             self.stretch_start = None;
+            self.pause_since = None;
             self.best.valid = false;
+            self.pool.clear();
             self.guidance.capture_done = false;
         }
         let dt = self.last_t.map_or(0.0, |last| (t - last) as f32);
@@ -1210,17 +1314,56 @@ impl Session {
                 self.pending = None;
             }
         }
+        // A shown instruction that no longer holds at all (a reason no longer active, or none
+        // while one is) is replaced after the same hold even when the first active reason keeps
+        // changing (a miscounting analyzer alternating too_few and too_many would otherwise
+        // leave `hold_still` shown to a hand that has long been still): by the first active
+        // reason at that frame.
+        let stale = match g.primary {
+            Some(code) => !g.active.contains(&code),
+            None => candidate.is_some(),
+        };
+        if stale && self.shown_init {
+            let since = *self.stale_since.get_or_insert(t);
+            self.stale_frames += 1;
+            if self.stale_frames >= cfg.primary_hold_frames
+                && t - since >= cfg.primary_hold_s as f64 - 1e-9
+            {
+                g.primary = candidate;
+                self.pending = None;
+                self.stale_since = None;
+                self.stale_frames = 0;
+            }
+        } else {
+            self.stale_since = None;
+            self.stale_frames = 0;
+        }
         g.ready = candidate.is_none() && g.primary.is_none();
 
         // Auto-capture over the stable stretch.
         if !g.ready {
-            self.stretch_start = None;
-            self.stretch_frames = 0;
-            self.best.valid = false;
-            g.progress = 0.0;
-            g.capture_done = false;
+            // A reason that has not held long enough to be shown (the hold that keeps the
+            // instruction steady) pauses the stretch instead of restarting it: the user was not
+            // told anything, and one frame's miscount or misread would otherwise restart the
+            // countdown over and over. Paused frames are neither kept nor counted, and no
+            // capture fires on them; a reason that is shown, or a pause as long as the hold
+            // (reasons taking turns never get shown), ends the stretch.
+            let since = *self.pause_since.get_or_insert(t);
+            let paused = self.stretch_start.is_some()
+                && g.primary.is_none()
+                && t - since < cfg.primary_hold_s as f64 - 1e-9;
+            if !paused {
+                self.stretch_start = None;
+                self.stretch_frames = 0;
+                self.pause_since = None;
+                self.best.valid = false;
+                self.pool.clear();
+                g.progress = 0.0;
+                g.capture_done = false;
+            }
             return;
         }
+        self.pause_since = None;
         let start = *self.stretch_start.get_or_insert(t);
         self.stretch_frames += 1;
         g.progress = if cfg.capture_stable_s > 0.0 {
@@ -1234,6 +1377,7 @@ impl Session {
         // A frame may be kept only if it passes on its own and was not caught moving.
         let still = raw_speed.is_none_or(|v| v <= max_speed);
         if g.report.verdict == Verdict::Accept && still {
+            self.pool.push(&g.report);
             let score = frame_score(&g.report);
             if !self.best.valid || score > self.best.score {
                 let best = &mut self.best;
@@ -1266,7 +1410,8 @@ impl Session {
             && self.stretch_frames >= cfg.capture_min_frames
         {
             let target = self.analyzer.config().ppi.target;
-            self.capture = Some(build_capture(&self.best, cfg, target));
+            let ppi = self.pool.estimate().or(self.best.report.estimated_ppi);
+            self.capture = Some(build_capture(&self.best, ppi, cfg, target));
             g.captured = true;
             g.capture_done = true;
         }
@@ -1291,12 +1436,12 @@ fn frame_score(report: &Report) -> f32 {
     q + 1e-3 * report.focus.score
 }
 
-fn build_capture(best: &Best, cfg: &SessionConfig, target_ppi: f32) -> Capture {
+fn build_capture(best: &Best, ppi: Option<f32>, cfg: &SessionConfig, target_ppi: f32) -> Capture {
     let spec = CropSpec {
         width_factor: cfg.crop_width_factor,
         length_factor: cfg.crop_length_factor,
     };
-    let fingers = match best.report.estimated_ppi {
+    let fingers = match ppi {
         Some(ppi) if best.width > 0 => best
             .report
             .fingers

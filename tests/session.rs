@@ -302,6 +302,109 @@ fn capture_restarts_only_after_the_stretch_breaks() {
     assert_eq!(captures, 2);
 }
 
+/// A still, sharp hand at 500 ppi for `n` frames at 15 fps, miscounted (a fifth "finger") on the
+/// frames `bad` says; returns the shown instruction per frame and the frames a capture fired on.
+fn miscounted_stretch(
+    n: usize,
+    bad: impl Fn(usize) -> bool,
+) -> (Vec<Option<ReasonCode>>, Vec<usize>) {
+    let config = Config::default();
+    let mut session = Session::new(config.clone(), SessionConfig::default()).unwrap();
+    let mut rng = Rng::new(11);
+    let (mut shown, mut fired) = (Vec::new(), Vec::new());
+    for i in 0..n {
+        let l = Label {
+            t: i as f64 / 15.0,
+            ppi: 500.0,
+            blur_mm: 0.04,
+            speed_mm_s: 1.0,
+        };
+        let (mut r, s) = noisy_report(&l, &mut rng, &config);
+        if bad(i) {
+            r.finger_count = 5;
+            r.reasons.insert(
+                0,
+                Reason::new(ReasonCode::TooManyFingers, 5.0, 4.0, config.expected_hand),
+            );
+            r.verdict = Verdict::Reject;
+        }
+        let g = session.feed_report(&r, None, Some(s), l.t).unwrap();
+        shown.push(g.primary);
+        if g.captured {
+            fired.push(i);
+        }
+    }
+    (shown, fired)
+}
+
+#[test]
+fn a_reason_too_brief_to_be_shown_pauses_the_capture_stretch() {
+    // Two miscounted frames (0.13 s) 0.2 s into a stable stretch: too_many_fingers turns on (two
+    // frames reach the 0.6 enter level of the 0.1 s smoothing) but is never shown (0.2 s hold),
+    // so the stretch that began at t = 0 goes on: the capture fires on the first ready frame
+    // 0.4 s or more after it began (frame 6, t = 0.4 s, once the reason has left), not 0.4 s
+    // after the miscount.
+    let (shown, fired) = miscounted_stretch(30, |i| i == 3 || i == 4);
+    assert!(shown.iter().all(|s| s.is_none()), "shown {shown:?}");
+    assert_eq!(fired, vec![6], "captures at frames {fired:?}");
+    // A miscount that lasts (0.4 s: frames 3-8) is shown and restarts the stretch: the capture
+    // fires 0.4 s or more after the instruction is gone again.
+    let (shown, fired) = miscounted_stretch(40, |i| (3..9).contains(&i));
+    assert!(shown.contains(&Some(ReasonCode::TooManyFingers)));
+    let cleared = shown.iter().rposition(|s| s.is_some()).unwrap() + 1;
+    assert_eq!(fired.len(), 1, "captures at frames {fired:?}");
+    assert!(
+        fired[0] >= cleared + 6,
+        "capture at frame {} after {cleared}",
+        fired[0]
+    );
+}
+
+#[test]
+fn a_stale_instruction_gives_way_while_the_reasons_take_turns() {
+    // 15 fps: the hand shakes (40 mm/s) for 10 frames, so hold_still is shown; then it is still
+    // (1 mm/s) while the analyzer miscounts, two frames too few, two too many, over and over.
+    // hold_still leaves the active set about 0.2 s after the hand stops (the speed's 0.1 s
+    // smoothing from 40 to below 7.2 mm/s); the first active reason then keeps changing, and
+    // the shown instruction must still give way within the 0.2 s hold (plus a frame each for
+    // the reasons' smoothing): from frame 10 + 3 + 3 + 2 on, it is a reason the analyzer gives.
+    let config = Config::default();
+    let mut session = Session::new(config.clone(), SessionConfig::default()).unwrap();
+    let mut rng = Rng::new(5);
+    let mut shown = Vec::new();
+    for i in 0..40 {
+        let l = Label {
+            t: i as f64 / 15.0,
+            ppi: 500.0,
+            blur_mm: 0.04,
+            speed_mm_s: if i < 10 { 40.0 } else { 1.0 },
+        };
+        let (mut r, s) = noisy_report(&l, &mut rng, &config);
+        if i >= 10 {
+            let (code, n) = if (i / 2) % 2 == 0 {
+                (ReasonCode::TooFewFingers, 3.0)
+            } else {
+                (ReasonCode::TooManyFingers, 5.0)
+            };
+            r.finger_count = n as u8;
+            r.reasons
+                .insert(0, Reason::new(code, n, 4.0, config.expected_hand));
+            r.verdict = Verdict::Reject;
+        }
+        shown.push(session.feed_report(&r, None, Some(s), l.t).unwrap().primary);
+    }
+    assert_eq!(shown[9], Some(ReasonCode::HoldStill), "shown {shown:?}");
+    for (i, s) in shown.iter().enumerate().skip(18) {
+        assert!(
+            matches!(
+                s,
+                Some(ReasonCode::TooFewFingers | ReasonCode::TooManyFingers)
+            ),
+            "frame {i}: shown {s:?}; all {shown:?}"
+        );
+    }
+}
+
 /// Smooth random texture in -1..1 (bilinear between random values on the integer grid), so
 /// shifted copies match at one shift only (a periodic texture would alias).
 fn value_noise(x: f32, y: f32) -> f32 {
@@ -1018,9 +1121,9 @@ fn guidance_follows_generated_sequences() {
 #[test]
 fn capture_on_generated_sequences_is_sharp_and_500_ppi() {
     // Ten held-out sequences at 1080p, 15 fps: approach, shake, then 1.47 s settled and sharp.
-    // Measured: a capture fires on 6-8 of 10 (on the others the finger count or the hand side
-    // still flickers on settled frames, so the stable stretch never lasts 0.4 s); the floor is
-    // 5. Every capture that fires must be right: after the hand settled, sharp, the sharpest
+    // Measured: a capture fires on 9 of 10 (on 1000009 the index finger merges with the
+    // background, so three fingers are counted through the still stretch; a miscount too brief
+    // to be shown only pauses the stretch, which is what 1000003 needs); the floor is 7. Every capture that fires must be right: after the hand settled, sharp, the sharpest
     // frame of its stretch within 0.02 mm, and its crops at 500 ppi: their true resolution
     // (generator ppi x target / estimate) within 12% each and 5% over the captures (median);
     // the ridge period read back from the crops within 20% each and 10% over the captures
@@ -1061,9 +1164,10 @@ fn capture_on_generated_sequences_is_sharp_and_500_ppi() {
         assert!(!cap.fingers.is_empty());
         // The crops' true resolution, from the generator's ppi at the kept frame and the
         // estimate the resampling used (ground truth, not read back through the ridge stage).
-        // The estimate assumes the adult median ridge period (0.475 mm), and people range over
-        // 0.43-0.52 mm (+-9.5%): with the ridge stage's own ~2% error, each capture lands
-        // within 12%; measured 464-550 ppi over 8 captures, 7 within 10%.
+        // The estimate (the stretch's ridge and width rulers, combined by their spreads) rests
+        // mostly on the adult median ridge period (0.475 mm), and people range over 0.43-0.52 mm
+        // (+-9.5%): with the ridge stage's own ~2% error, each capture lands within 12%; measured 503-551 ppi over 9 captures, 8 within 10% (1000000, whose
+        // ridge period is 0.433 mm, at +10.2%).
         for f in &cap.fingers {
             let true_crop_ppi = r.labels[kept].ppi * f.ppi / f.source_ppi;
             println!(
@@ -1098,9 +1202,10 @@ fn capture_on_generated_sequences_is_sharp_and_500_ppi() {
         );
         ratios.push(median / want);
     }
-    assert!(fired >= 5, "captures fired on {fired} of 10 sequences");
+    assert!(fired >= 7, "captures fired on {fired} of 10 sequences");
     // Over the captures, the crops' true resolution sits at 500 ppi within 5% (median; the
-    // people's ridge periods average out). Measured: 518 ppi.
+    // people's ridge periods average out). Measured: 521 ppi (the nine people's ridge periods
+    // happen to sit mostly below the adult median: 0.433-0.469 mm but one).
     crop_ppis.sort_by(f32::total_cmp);
     let median_ppi = crop_ppis[crop_ppis.len() / 2];
     assert!(
