@@ -341,6 +341,8 @@ pub struct FingerFinder {
     packed: Vec<u16>,
     /// 3x3 box sums of the filled mask, for its edge orientations.
     boxes: Vec<u16>,
+    /// Profile bin of each column of one strip row in `split_fused`.
+    bins: Vec<u8>,
 }
 
 impl FingerFinder {
@@ -1309,10 +1311,17 @@ impl FingerFinder {
             // same additions in the same order as `sum[half][bin] += ...` per pixel, without a
             // store and reload between them).
             let (sum, cnt) = (&mut sum[half], &mut cnt[half]);
+            let Some(seg) = row.get(a..b) else {
+                continue;
+            };
+            // The bins first, in a loop of their own that vectorises (the divisions were most
+            // of the per-pixel cost): the same f32 operations, so the same bins. Column
+            // offsets are below 2^16, exact in f32 from i32 as from usize; `as i32` truncates
+            // like `as usize` on 0..=NB.
+            bins_for_row(b - a, &mut self.bins);
             let (mut cur, mut acc) = (0usize, sum[0]);
-            for (u, &l) in row.iter().enumerate().take(b).skip(a) {
-                let t = ((u - a) as f32 + 0.5) / (b - a) as f32;
-                let bin = ((t * NB as f32) as usize).min(NB - 1);
+            for (&l, &bin) in seg.iter().zip(&self.bins) {
+                let bin = bin as usize;
                 if bin != cur {
                     sum[cur] = acc;
                     cur = bin;
@@ -2432,6 +2441,20 @@ fn mask_axis(
     deg.to_radians()
 }
 
+/// Bin of each of `n` columns of a strip row in the 48-bin profile of
+/// [`FingerFinder::split_fused`]: `min(((j + 0.5) / n * 48) as usize, 47)` in f32, into
+/// `out[..n]`.
+fn bins_for_row(n: usize, out: &mut Vec<u8>) {
+    const NB: usize = 48;
+    out.clear();
+    out.resize(n, 0);
+    let nf = n as f32;
+    for (j, o) in out.iter_mut().enumerate() {
+        let t = ((j as i32) as f32 + 0.5) / nf;
+        *o = ((t * NB as f32) as i32).min(NB as i32 - 1) as u8;
+    }
+}
+
 /// Interior valleys of a luma profile across a strip (positions 0-1): local minima clearly
 /// darker than the brightest points within a tenth of the strip on both sides.
 fn profile_valleys(prof: &[f32; 48], out: &mut [f32; 4]) -> usize {
@@ -2683,6 +2706,24 @@ fn fill_glare_holes_flood(
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// The profile bins of every row width a grid can have (rows of 5 to 4095 columns), equal
+    /// to the per-pixel expression `split_fused` used before (tolerance zero).
+    #[test]
+    fn row_bins_match_per_pixel_expression() {
+        const NB: usize = 48;
+        let mut bins = vec![9u8; 3];
+        for n in 5..4096usize {
+            bins_for_row(n, &mut bins);
+            assert_eq!(bins.len(), n);
+            let (a, b) = (7usize, 7 + n);
+            for (u, &got) in (a..b).zip(&bins) {
+                let t = ((u - a) as f32 + 0.5) / (b - a) as f32;
+                let bin = ((t * NB as f32) as usize).min(NB - 1);
+                assert_eq!(got as usize, bin, "n {n} column {}", u - a);
+            }
+        }
+    }
 
     proptest! {
         // Integer result: tolerance zero, every byte equal to the flood fill's. Masks of a few
