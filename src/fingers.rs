@@ -24,7 +24,7 @@
 use crate::config::{Config, Hand};
 use crate::frame::{LowRes, Rect};
 use crate::report::FingerName;
-use crate::segment::{HandMask, LabelScratch, label};
+use crate::segment::{HandMask, LabelScratch, label_runs};
 
 /// One finger, in full-resolution frame coordinates.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -2548,7 +2548,6 @@ fn snap_valley(lum: &[u8], x: f32, rad: f32, lo: f32, hi: f32) -> (f32, bool) {
 /// Scratch for [`fill_glare_holes`].
 #[derive(Debug, Default)]
 struct HoleScratch {
-    labels: Vec<u32>,
     runs: LabelScratch,
     /// Per background component (index = label): bounding box, edge contact, luma sum and size.
     comps: Vec<HoleStats>,
@@ -2587,7 +2586,7 @@ fn fill_glare_holes(
         return;
     }
     let span = (HOLE_SPAN * w.max(h) as f32).max(2.0) as usize;
-    let count = label(out, 0, w, h, false, &mut s.labels, &mut s.runs) as usize;
+    let count = label_runs(out, 0, w, h, false, &mut s.runs) as usize;
     s.comps.clear();
     s.comps.resize(
         count + 1,

@@ -953,15 +953,17 @@ impl Segmenter {
         // (glare, shadows). Not the bottom: the hand enters from there, and the desaturated
         // highlight along a pale finger (outside the skin colour model) runs down to the bottom
         // edge; left open, it splits the finger lengthwise and its width reads too narrow.
-        let ncomp = label(mask, 0, w, h, false, &mut self.labels, &mut self.lscratch);
+        let ncomp = label_runs(mask, 0, w, h, false, &mut self.lscratch);
         self.comp_border.clear();
         self.comp_border.resize(ncomp as usize + 1, 0);
-        for x in 0..w {
-            mark(&self.labels, x, &mut self.comp_border);
-        }
-        for y in 0..h {
-            mark(&self.labels, y * w, &mut self.comp_border);
-            mark(&self.labels, y * w + w - 1, &mut self.comp_border);
+        // The components with a pixel in the top row, the left or the right column: those
+        // with a run in row 0, or starting at column 0, or ending at column w.
+        for (a, b, l) in self.lscratch.labelled_runs(w) {
+            if a < w || a % w == 0 || b % w == 0 {
+                if let Some(c) = self.comp_border.get_mut(l as usize) {
+                    *c = 1;
+                }
+            }
         }
         // By runs (the same pixels as testing each label, without reading the hand's pixels).
         for (a, b, l) in self.lscratch.labelled_runs(w) {
@@ -974,7 +976,7 @@ impl Segmenter {
     }
 
     fn keep_large(&mut self, w: usize, h: usize, mask: &mut [u8]) {
-        let ncomp = label(mask, 1, w, h, true, &mut self.labels, &mut self.lscratch) as usize;
+        let ncomp = label_runs(mask, 1, w, h, true, &mut self.lscratch) as usize;
         if ncomp == 0 {
             return;
         }
@@ -1106,15 +1108,6 @@ fn classify_scalar(cb: &[u8], cr: &[u8], skin: &Gauss2, back: Option<&Gauss2>, m
     }
 }
 
-#[inline]
-fn mark(labels: &[u32], i: usize, border: &mut [u8]) {
-    if let Some(&l) = labels.get(i) {
-        if let Some(b) = border.get_mut(l as usize) {
-            *b = 1;
-        }
-    }
-}
-
 /// Scratch for [`label`].
 #[derive(Debug, Default)]
 pub(crate) struct LabelScratch {
@@ -1153,7 +1146,7 @@ fn find(parent: &mut [u32], mut i: u32) -> u32 {
 
 /// Labels connected components of pixels equal to `value` (8- or 4-connectivity) into `labels`
 /// (0 = not `value`, else 1..=count), returning the count. Works on runs with union-find: a few
-/// operations per run rather than per pixel.
+/// operations per run rather than per pixel. [`label_runs`] without the per-pixel labels.
 pub(crate) fn label(
     mask: &[u8],
     value: u8,
@@ -1164,8 +1157,31 @@ pub(crate) fn label(
     s: &mut LabelScratch,
 ) -> u32 {
     let n = w * h;
-    // Every entry is written at the end (runs and the gaps between them): no clearing needed.
+    let count = label_runs(mask, value, w, h, eight, s);
+    // Every entry is written (runs and the gaps between them): no clearing needed.
     labels.resize(n, 0);
+    let mut pos = 0usize;
+    for (a, b, lab) in s.labelled_runs(w) {
+        labels[pos..a].fill(0);
+        labels[a..b].fill(lab);
+        pos = b;
+    }
+    labels[pos..n].fill(0);
+    count
+}
+
+/// The components of [`label`] as labelled runs only ([`LabelScratch::labelled_runs`], with
+/// each label's area in [`LabelScratch::area`]), for callers that read no per-pixel label: it
+/// saves writing a `u32` per pixel.
+pub(crate) fn label_runs(
+    mask: &[u8],
+    value: u8,
+    w: usize,
+    h: usize,
+    eight: bool,
+    s: &mut LabelScratch,
+) -> u32 {
+    let n = w * h;
     s.runs.clear();
     s.parent.clear();
     let e = eight as u32;
@@ -1209,8 +1225,6 @@ pub(crate) fn label(
     let mut next = 0u32;
     s.area.clear();
     s.area.push(n as u32);
-    // Runs are in raster order: fill the gap before each run with 0, then the run.
-    let mut pos = 0usize;
     for i in 0..s.runs.len() {
         let r = s.parent[i] as usize;
         let lab = if r == i {
@@ -1223,15 +1237,10 @@ pub(crate) fn label(
         // Roots are read by later runs; the other entries are not read again, so every run
         // can hold its label from here on.
         s.parent[i] = lab | LABELLED;
-        let (y, a, b) = s.runs[i];
-        let (a, b) = (y as usize * w + a as usize, y as usize * w + b as usize);
-        labels[pos..a].fill(0);
-        labels[a..b].fill(lab);
-        s.area[lab as usize] += (b - a) as u32;
-        s.area[0] -= (b - a) as u32;
-        pos = b;
+        let (_, a, b) = s.runs[i];
+        s.area[lab as usize] += b - a;
+        s.area[0] -= b - a;
     }
-    labels[pos..n].fill(0);
     next
 }
 
@@ -1579,6 +1588,41 @@ mod tests {
         })
     }
 
+    /// Reference labelling: a flood fill from each unlabelled `value` pixel in raster order.
+    fn flood_labels(mask: &[u8], value: u8, w: usize, h: usize, eight: bool) -> (Vec<u32>, u32) {
+        let mut out = vec![0u32; w * h];
+        let mut next = 0;
+        let mut stack = Vec::new();
+        for start in 0..w * h {
+            if mask[start] != value || out[start] != 0 {
+                continue;
+            }
+            next += 1;
+            out[start] = next;
+            stack.push(start);
+            while let Some(i) = stack.pop() {
+                let (x, y) = ((i % w) as i64, (i / w) as i64);
+                for dy in -1i64..=1 {
+                    for dx in -1i64..=1 {
+                        if (dx, dy) == (0, 0) || (!eight && dx != 0 && dy != 0) {
+                            continue;
+                        }
+                        let (nx, ny) = (x + dx, y + dy);
+                        if nx < 0 || ny < 0 || nx >= w as i64 || ny >= h as i64 {
+                            continue;
+                        }
+                        let j = ny as usize * w + nx as usize;
+                        if mask[j] == value && out[j] == 0 {
+                            out[j] = next;
+                            stack.push(j);
+                        }
+                    }
+                }
+            }
+        }
+        (out, next)
+    }
+
     /// A regularised Gaussian from arbitrary moments of chroma-like samples.
     fn gauss(seed: [f32; 5]) -> Option<Gauss2> {
         let mut m = Moments::default();
@@ -1634,6 +1678,53 @@ mod tests {
                     prop_assert_eq!(out[x - 1] as u32, g);
                 }
             }
+        }
+
+        // Integer result, tolerance zero: the run labelling equals a flood fill that numbers
+        // components by their first pixel in raster order (4- and 8-connected), pixel labels
+        // and areas alike; fill_holes equals filling the 0-components that no flood from the
+        // top row or the side columns reaches.
+        #[test]
+        fn labels_match_flood_fill(
+            (w, h, mask) in (1usize..30, 1usize..25).prop_flat_map(|(w, h)| {
+                (Just(w), Just(h), proptest::collection::vec(prop_oneof![1 => Just(0u8), 1 => Just(1u8), 1 => Just(3u8)], w * h))
+            }),
+            value in prop_oneof![Just(0u8), Just(1u8)],
+            eight in any::<bool>(),
+        ) {
+            let (want, want_n) = flood_labels(&mask, value, w, h, eight);
+            let mut s = LabelScratch::default();
+            let mut labels = vec![7u32; 2];
+            let n = label(&mask, value, w, h, eight, &mut labels, &mut s);
+            prop_assert_eq!(n, want_n);
+            prop_assert_eq!(&labels, &want);
+            let mut area = vec![0u32; n as usize + 1];
+            for &l in &want {
+                area[l as usize] += 1;
+            }
+            prop_assert_eq!(&s.area, &area);
+            let m = label_runs(&mask, value, w, h, eight, &mut s);
+            prop_assert_eq!(m, n);
+            prop_assert_eq!(&s.area, &area);
+
+            let bin: Vec<u8> = mask.iter().map(|&v| (v != 0) as u8).collect();
+            let mut filled = bin.clone();
+            Segmenter::new().fill_holes(w, h, &mut filled);
+            let (bg, _) = flood_labels(&bin, 0, w, h, false);
+            let mut border = std::collections::HashSet::new();
+            for y in 0..h {
+                for x in 0..w {
+                    if y == 0 || x == 0 || x + 1 == w {
+                        border.insert(bg[y * w + x]);
+                    }
+                }
+            }
+            let want_filled: Vec<u8> = bin
+                .iter()
+                .zip(&bg)
+                .map(|(&v, l)| if v == 0 && !border.contains(l) { 1 } else { v })
+                .collect();
+            prop_assert_eq!(filled, want_filled);
         }
 
         // Float kernel: the same expressions in the same order, so bit-equal (tolerance zero).
