@@ -24,7 +24,7 @@
 use crate::config::{Config, Hand};
 use crate::frame::{LowRes, Rect};
 use crate::report::FingerName;
-use crate::segment::{HandMask, LabelScratch, label};
+use crate::segment::{HandMask, LabelScratch, label_runs};
 
 /// One finger, in full-resolution frame coordinates.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -346,6 +346,8 @@ pub struct FingerFinder {
     packed: Vec<u16>,
     /// 3x3 box sums of the filled mask, for its edge orientations.
     boxes: Vec<u16>,
+    /// Profile bin of each column of one strip row in `split_fused`.
+    bins: Vec<u8>,
 }
 
 impl FingerFinder {
@@ -1342,10 +1344,17 @@ impl FingerFinder {
             // same additions in the same order as `sum[half][bin] += ...` per pixel, without a
             // store and reload between them).
             let (sum, cnt) = (&mut sum[half], &mut cnt[half]);
+            let Some(seg) = row.get(a..b) else {
+                continue;
+            };
+            // The bins first, in a loop of their own that vectorises (the divisions were most
+            // of the per-pixel cost): the same f32 operations, so the same bins. Column
+            // offsets are below 2^16, exact in f32 from i32 as from usize; `as i32` truncates
+            // like `as usize` on 0..=NB.
+            bins_for_row(b - a, &mut self.bins);
             let (mut cur, mut acc) = (0usize, sum[0]);
-            for (u, &l) in row.iter().enumerate().take(b).skip(a) {
-                let t = ((u - a) as f32 + 0.5) / (b - a) as f32;
-                let bin = ((t * NB as f32) as usize).min(NB - 1);
+            for (&l, &bin) in seg.iter().zip(&self.bins) {
+                let bin = bin as usize;
                 if bin != cur {
                     sum[cur] = acc;
                     cur = bin;
@@ -2298,35 +2307,76 @@ fn edge_histogram(
         return;
     }
     // Box sums at rows ya-1..yb+1 and columns xa-1..xb+1 (the Sobel's reach), stored
-    // full-width: boxes[y * w + x], 9 * 255 at most.
+    // full-width: boxes[y * w + x], 9 * 255 at most. Each row's column sums (three rows of
+    // one column) first, into the scratch row after the box rows, then three of them across:
+    // the same integers, in loops over slices that vectorise.
     boxes.clear();
-    boxes.resize(w * (yb + 1), 0);
+    boxes.resize(w * (yb + 2), 0);
     let (ca, cb) = (xa - 1, xb + 1);
+    let (rows, colsum) = boxes.split_at_mut(w * (yb + 1));
+    // Column sums over ca-1..cb+1 (xa >= 2, xb <= w-2: inside the row).
+    let (sa, sb) = (ca - 1, cb + 1);
+    let colsum = &mut colsum[sa..sb];
     for y in ya - 1..yb + 1 {
+        let (up, mid, down) = (
+            &mask[(y - 1) * w + sa..(y - 1) * w + sb],
+            &mask[y * w + sa..y * w + sb],
+            &mask[(y + 1) * w + sa..(y + 1) * w + sb],
+        );
+        for (((c, &u), &m), &d) in colsum.iter_mut().zip(up).zip(mid).zip(down) {
+            *c = u as u16 + m as u16 + d as u16;
+        }
+        let out = &mut rows[y * w + ca..y * w + cb];
+        let (l, c, r) = (&colsum[..], &colsum[1..], &colsum[2..]);
+        for (((o, &l), &c), &r) in out.iter_mut().zip(l).zip(c).zip(r) {
+            *o = l + c + r;
+        }
+    }
+    let boxes = &*rows;
+    let s = |x: usize, y: usize| -> i32 { boxes[y * w + x] as i32 };
+    // Boundary pixels found 32 at a time (a branch-free compare over the chunk), then visited
+    // in raster order, as the pixel-by-pixel test visits them.
+    const CHUNK: usize = 32;
+    for y in ya..yb {
         let (up, mid, down) = (
             &mask[(y - 1) * w..y * w],
             &mask[y * w..(y + 1) * w],
             &mask[(y + 1) * w..(y + 2) * w],
         );
-        let out = &mut boxes[y * w..(y + 1) * w];
-        let col = |x: usize| up[x] as u16 + mid[x] as u16 + down[x] as u16;
-        for (x, o) in out.iter_mut().enumerate().take(cb).skip(ca) {
-            *o = col(x - 1) + col(x) + col(x + 1);
-        }
-    }
-    let s = |x: usize, y: usize| -> i32 { boxes[y * w + x] as i32 };
-    for y in ya..yb {
-        for x in xa..xb {
-            if on_boundary(mask, w, x, y) {
-                edge_vote(hist, s, x, y);
+        let mut x = xa;
+        while x < xb {
+            let end = (x + CHUNK).min(xb);
+            let k = end - x;
+            let mut flags = [0u8; CHUNK];
+            let (c, l, r) = (&mid[x..end], &mid[x - 1..end - 1], &mid[x + 1..end + 1]);
+            let (u, d) = (&up[x..end], &down[x..end]);
+            for i in 0..k.min(CHUNK) {
+                flags[i] =
+                    ((c[i] != l[i]) | (c[i] != r[i]) | (c[i] != u[i]) | (c[i] != d[i])) as u8;
             }
+            let words = [
+                u64::from_le_bytes(flags[0..8].try_into().unwrap_or([0; 8])),
+                u64::from_le_bytes(flags[8..16].try_into().unwrap_or([0; 8])),
+                u64::from_le_bytes(flags[16..24].try_into().unwrap_or([0; 8])),
+                u64::from_le_bytes(flags[24..32].try_into().unwrap_or([0; 8])),
+            ];
+            for (wi, &word) in words.iter().enumerate() {
+                let mut bits = word;
+                while bits != 0 {
+                    let i = wi * 8 + bits.trailing_zeros() as usize / 8;
+                    bits &= bits - 1;
+                    edge_vote(hist, s, x + i, y);
+                }
+            }
+            x = end;
         }
     }
 }
 
 /// Whether the mask pixel (`x`, `y`) differs from one of its four neighbours: only such
-/// pixels vote, the interior and the background have no edge.
-#[inline(always)]
+/// pixels vote, the interior and the background have no edge. The definition, used by the
+/// reference; [`edge_histogram`] makes the same four comparisons 32 pixels at a time.
+#[cfg(test)]
 fn on_boundary(mask: &[u8], w: usize, x: usize, y: usize) -> bool {
     let c = mask[y * w + x];
     c != mask[y * w + x - 1]
@@ -2424,6 +2474,20 @@ fn mask_axis(
     deg.to_radians()
 }
 
+/// Bin of each of `n` columns of a strip row in the 48-bin profile of
+/// [`FingerFinder::split_fused`]: `min(((j + 0.5) / n * 48) as usize, 47)` in f32, into
+/// `out[..n]`.
+fn bins_for_row(n: usize, out: &mut Vec<u8>) {
+    const NB: usize = 48;
+    out.clear();
+    out.resize(n, 0);
+    let nf = n as f32;
+    for (j, o) in out.iter_mut().enumerate() {
+        let t = ((j as i32) as f32 + 0.5) / nf;
+        *o = ((t * NB as f32) as i32).min(NB as i32 - 1) as u8;
+    }
+}
+
 /// Interior valleys of a luma profile across a strip (positions 0-1): local minima clearly
 /// darker than the brightest points within a tenth of the strip on both sides.
 fn profile_valleys(prof: &[f32; 48], out: &mut [f32; 4]) -> usize {
@@ -2517,7 +2581,6 @@ fn snap_valley(lum: &[u8], x: f32, rad: f32, lo: f32, hi: f32) -> (f32, bool) {
 /// Scratch for [`fill_glare_holes`].
 #[derive(Debug, Default)]
 struct HoleScratch {
-    labels: Vec<u32>,
     runs: LabelScratch,
     /// Per background component (index = label): bounding box, edge contact, luma sum and size.
     comps: Vec<HoleStats>,
@@ -2556,7 +2619,7 @@ fn fill_glare_holes(
         return;
     }
     let span = (HOLE_SPAN * w.max(h) as f32).max(2.0) as usize;
-    let count = label(out, 0, w, h, false, &mut s.labels, &mut s.runs) as usize;
+    let count = label_runs(out, 0, w, h, false, &mut s.runs) as usize;
     s.comps.clear();
     s.comps.resize(
         count + 1,
@@ -2675,6 +2738,24 @@ fn fill_glare_holes_flood(
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// The profile bins of every row width a grid can have (rows of 5 to 4095 columns), equal
+    /// to the per-pixel expression `split_fused` used before (tolerance zero).
+    #[test]
+    fn row_bins_match_per_pixel_expression() {
+        const NB: usize = 48;
+        let mut bins = vec![9u8; 3];
+        for n in 5..4096usize {
+            bins_for_row(n, &mut bins);
+            assert_eq!(bins.len(), n);
+            let (a, b) = (7usize, 7 + n);
+            for (u, &got) in (a..b).zip(&bins) {
+                let t = ((u - a) as f32 + 0.5) / (b - a) as f32;
+                let bin = ((t * NB as f32) as usize).min(NB - 1);
+                assert_eq!(got as usize, bin, "n {n} column {}", u - a);
+            }
+        }
+    }
 
     proptest! {
         // Integer result: tolerance zero, every byte equal to the flood fill's. Masks of a few

@@ -79,14 +79,14 @@ fn luma_set<const N: usize>(sum: &mut [u16], max: &mut [u8], rows: &[&[u8]; N]) 
 }
 
 /// Sets the column sums and maxima to those of the rows of one output row (`rows`, in order):
-/// in one pass for the common factors 2 to 8, else four rows at a time while it can.
+/// in one pass for the common factors 2 to 8 and 10 (4K), else four rows at a time while it can.
 #[inline(always)]
 pub(crate) fn luma_rows<'a>(
     sum: &mut [u16],
     max: &mut [u8],
     mut rows: impl Iterator<Item = &'a [u8]>,
 ) {
-    let mut buf: [&[u8]; 9] = [&[]; 9];
+    let mut buf: [&[u8]; 11] = [&[]; 11];
     let mut k = 0;
     while k < buf.len() {
         match rows.next() {
@@ -104,6 +104,12 @@ pub(crate) fn luma_rows<'a>(
         6 => luma_set::<6>(sum, max, &[b[0], b[1], b[2], b[3], b[4], b[5]]),
         7 => luma_set::<7>(sum, max, &[b[0], b[1], b[2], b[3], b[4], b[5], b[6]]),
         8 => luma_set::<8>(sum, max, &[b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]),
+        // 4K frames (factor 10).
+        10 => luma_set::<10>(
+            sum,
+            max,
+            &[b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9]],
+        ),
         _ => luma_rows_general(sum, max, buf[..k].iter().copied().chain(rows)),
     }
 }
