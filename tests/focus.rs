@@ -913,6 +913,30 @@ fn timing_per_fingertip() {
     }
 }
 
+/// Held-out 1280x720 scenes from `seeds` whose truth is too_dark or too_bright and, as
+/// `blurred` asks, too_blurry or clearly not (never near the too_blurry threshold).
+fn badly_lit_scenes(
+    seeds: std::ops::Range<u64>,
+    blurred: bool,
+) -> impl Iterator<Item = (u64, synth::Scene)> {
+    let is_light = |c: &ReasonCode| matches!(c, ReasonCode::TooDark | ReasonCode::TooBright);
+    seeds.filter_map(move |seed| {
+        let spec = synth::random_spec(seed, 1280, 720);
+        // The intent first: rendering is the costly part.
+        if !spec.intent.iter().any(is_light)
+            || spec.intent.contains(&ReasonCode::TooBlurry) != blurred
+        {
+            return None;
+        }
+        let scene = synth::render(&spec);
+        let l = &scene.labels;
+        let keep = l.reasons.iter().any(is_light)
+            && l.reasons.contains(&ReasonCode::TooBlurry) == blurred
+            && !l.near_threshold.contains(&ReasonCode::TooBlurry);
+        keep.then_some((seed, scene))
+    })
+}
+
 /// In a dark or overexposed frame the light explains missing ridges as well as blur does: where
 /// no fingertip shows ridges or a silhouette edge, the analyzer tells the user about the light
 /// and does not claim blur. Held-out seeds; sharp scenes (truth not `too_blurry`, not near its
@@ -925,27 +949,7 @@ fn timing_per_fingertip() {
 fn bad_light_alone_is_not_called_blur() {
     let mut analyzer = fingerqc::Analyzer::new(Config::default()).expect("analyzer");
     let (mut judged, mut blamed) = (0u32, 0u32);
-    for seed in 1_000_000u64..1_000_300 {
-        let spec = synth::random_spec(seed, 1280, 720);
-        let light = spec
-            .intent
-            .iter()
-            .any(|c| matches!(c, ReasonCode::TooDark | ReasonCode::TooBright));
-        if !light || spec.intent.contains(&ReasonCode::TooBlurry) {
-            continue;
-        }
-        let scene = synth::render(&spec);
-        let l = &scene.labels;
-        let bad_light = l
-            .reasons
-            .iter()
-            .any(|c| matches!(c, ReasonCode::TooDark | ReasonCode::TooBright));
-        if !bad_light
-            || l.reasons.contains(&ReasonCode::TooBlurry)
-            || l.near_threshold.contains(&ReasonCode::TooBlurry)
-        {
-            continue;
-        }
+    for (seed, scene) in badly_lit_scenes(1_000_000..1_000_300, false) {
         let frame = fingerqc::FrameView::from_rgb_image(&scene.image).expect("frame");
         let report = analyzer.analyze(&frame).expect("analysis");
         judged += 1;
@@ -979,27 +983,7 @@ fn bad_light_alone_is_not_called_blur() {
 fn blur_in_bad_light_is_still_called() {
     let mut analyzer = fingerqc::Analyzer::new(Config::default()).expect("analyzer");
     let (mut judged, mut called) = (0u32, 0u32);
-    for seed in 1_000_000u64..1_001_000 {
-        let spec = synth::random_spec(seed, 1280, 720);
-        let light = spec
-            .intent
-            .iter()
-            .any(|c| matches!(c, ReasonCode::TooDark | ReasonCode::TooBright));
-        if !light || !spec.intent.contains(&ReasonCode::TooBlurry) {
-            continue;
-        }
-        let scene = synth::render(&spec);
-        let l = &scene.labels;
-        let bad_light = l
-            .reasons
-            .iter()
-            .any(|c| matches!(c, ReasonCode::TooDark | ReasonCode::TooBright));
-        if !bad_light
-            || !l.reasons.contains(&ReasonCode::TooBlurry)
-            || l.near_threshold.contains(&ReasonCode::TooBlurry)
-        {
-            continue;
-        }
+    for (_, scene) in badly_lit_scenes(1_000_000..1_001_000, true) {
         let frame = fingerqc::FrameView::from_rgb_image(&scene.image).expect("frame");
         let report = analyzer.analyze(&frame).expect("analysis");
         judged += 1;
