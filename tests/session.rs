@@ -1123,7 +1123,8 @@ fn capture_on_generated_sequences_is_sharp_and_500_ppi() {
     // Ten held-out sequences at 1080p, 15 fps: approach, shake, then 1.47 s settled and sharp.
     // Measured: a capture fires on 9 of 10 (on 1000009 the index finger merges with the
     // background, so three fingers are counted through the still stretch; a miscount too brief
-    // to be shown only pauses the stretch, which is what 1000003 needs); the floor is 7. Every capture that fires must be right: after the hand settled, sharp, the sharpest
+    // to be shown only pauses the stretch, which is what 1000003 needs); the floor is 7. Every
+    // capture that fires must be right: after the hand settled, sharp, the sharpest
     // frame of its stretch within 0.02 mm, and its crops at 500 ppi: their true resolution
     // (generator ppi x target / estimate) within 12% each and 5% over the captures (median);
     // the ridge period read back from the crops within 20% each and 10% over the captures
@@ -1166,8 +1167,9 @@ fn capture_on_generated_sequences_is_sharp_and_500_ppi() {
         // estimate the resampling used (ground truth, not read back through the ridge stage).
         // The estimate (the stretch's ridge and width rulers, combined by their spreads) rests
         // mostly on the adult median ridge period (0.475 mm), and people range over 0.43-0.52 mm
-        // (+-9.5%): with the ridge stage's own ~2% error, each capture lands within 12%; measured 503-551 ppi over 9 captures, 8 within 10% (1000000, whose
-        // ridge period is 0.433 mm, at +10.2%).
+        // (+-9.5%): with the ridge stage's own ~2% error, each capture lands within 12%;
+        // measured 503-551 ppi over 9 captures, 8 within 10% (1000000, whose ridge period is
+        // 0.433 mm, at +10.2%).
         for f in &cap.fingers {
             let true_crop_ppi = r.labels[kept].ppi * f.ppi / f.source_ppi;
             println!(
