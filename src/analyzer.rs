@@ -3,7 +3,7 @@
 //! allocates nothing per frame when given a report to fill ([`Analyzer::analyze_into`]).
 
 use crate::config::{Config, Hand};
-use crate::distance;
+use crate::distance::{self, median_in_place};
 use crate::error::{Error, Result};
 use crate::exposure::ExposureAnalyzer;
 use crate::fingers::{FingerFinder, HandGeometry};
@@ -443,22 +443,9 @@ fn summarise_focus(report: &mut Report) {
         score[ns] = f.focus_score;
         ns += 1;
     }
-    report.focus.blur_mm = median(&mut blur[..nb]);
-    report.focus.motion_mm = median(&mut motion[..nm]);
-    report.focus.score = median(&mut score[..ns]).unwrap_or(0.0);
-}
-
-fn median(v: &mut [f32]) -> Option<f32> {
-    if v.is_empty() {
-        return None;
-    }
-    v.sort_by(|a, b| a.total_cmp(b));
-    let n = v.len();
-    Some(if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        0.5 * (v[n / 2 - 1] + v[n / 2])
-    })
+    report.focus.blur_mm = median_in_place(&mut blur[..nb]);
+    report.focus.motion_mm = median_in_place(&mut motion[..nm]);
+    report.focus.score = median_in_place(&mut score[..ns]).unwrap_or(0.0);
 }
 
 /// 0-100 fitness of one fingertip for matching: focus, ridge clarity, exposure and glare.
@@ -618,7 +605,7 @@ fn decide(report: &mut Report, geo: &HandGeometry, config: &Config) {
             let modulation = &mut modulation[..n];
             modulation.sort_by(|a, b| b.total_cmp(a));
             let second_modulation = modulation.get(1).or(modulation.first()).copied();
-            if let Some(c) = median(&mut clarity[..n]) {
+            if let Some(c) = median_in_place(&mut clarity[..n]) {
                 // (With no distance at all, no ridges were found and no finger widths agree:
                 // with the fingers all there, nothing says their ridges can be read.)
                 if c < config.ridge.min_clarity

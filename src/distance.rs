@@ -43,7 +43,22 @@ pub fn max_reachable_ppi(width: u32, height: u32) -> f32 {
     per_mm * 25.4
 }
 
-/// Median of the first (up to 16) values, in a stack buffer.
+/// Median of `v`, sorting it in place (the mean of the middle two for an even count); `None`
+/// when empty.
+pub(crate) fn median_in_place(v: &mut [f32]) -> Option<f32> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(|a, b| a.total_cmp(b));
+    let n = v.len();
+    Some(if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        0.5 * (v[n / 2 - 1] + v[n / 2])
+    })
+}
+
+/// Median of the first (up to 16) finite positive values, in a stack buffer.
 fn median(v: &[f32]) -> Option<f32> {
     let mut buf = [0f32; MAX_FINGERS];
     let mut n = 0;
@@ -54,16 +69,7 @@ fn median(v: &[f32]) -> Option<f32> {
         buf[n] = x;
         n += 1;
     }
-    if n == 0 {
-        return None;
-    }
-    let s = &mut buf[..n];
-    s.sort_by(|a, b| a.total_cmp(b));
-    Some(if n % 2 == 1 {
-        s[n / 2]
-    } else {
-        0.5 * (s[n / 2 - 1] + s[n / 2])
-    })
+    median_in_place(&mut buf[..n])
 }
 
 /// Relative spread of values about `centre`: root mean square of the relative deviations.

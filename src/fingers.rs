@@ -102,12 +102,11 @@ const CREASE_BESIDE_W: f32 = 0.4;
 const CREASE_WINDOW_W: f32 = 0.5;
 /// The chain above must reach this many widths above the segment's top (a finger's distal part).
 const CREASE_ABOVE_W: f32 = 0.8;
-/// Largest glare hole filled in the mask, as a share of the frame's long side.
 /// A tip within this share of a finger width of another finger's centre line is nested in it.
 const NESTED_SPAN_W: f32 = 0.45;
 /// How far below another finger's visible length (in its widths) a nested tip may lie.
 const NESTED_BELOW_W: f32 = 1.0;
-/// (See the fingers' constants above.)
+/// Largest glare hole filled in the mask, as a share of the frame's long side.
 const HOLE_SPAN: f32 = 0.06;
 /// Mean luma of a hole taken as glare (near saturation: specular highlights).
 const GLARE_LUMA: u8 = 200;

@@ -33,7 +33,7 @@
 
 use crate::analyzer::Analyzer;
 use crate::config::Config;
-use crate::distance::combine_rulers;
+use crate::distance::{combine_rulers, median_in_place};
 use crate::error::{Error, Result};
 use crate::frame::{FrameView, LowRes, Rect};
 use crate::report::{FingerName, FingerReport, Language, PpiSource, ReasonCode, Report, Verdict};
@@ -996,19 +996,8 @@ impl PpiPool {
     /// The pooled resolution: per ruler the median over the frames, then the two combined.
     fn estimate(&self) -> Option<f32> {
         let median = |v: &[f32; POOL], n: usize| -> Option<f32> {
-            let n = n.min(POOL);
             let mut buf = *v;
-            let s = buf.get_mut(..n)?;
-            if s.is_empty() {
-                return None;
-            }
-            s.sort_by(f32::total_cmp);
-            let m = n / 2;
-            Some(if n % 2 == 1 {
-                *s.get(m)?
-            } else {
-                0.5 * (*s.get(m - 1)? + *s.get(m)?)
-            })
+            median_in_place(buf.get_mut(..n.min(POOL))?)
         };
         combine_rulers(median(&self.ridge, self.nr), median(&self.width, self.nw))
     }
