@@ -667,30 +667,20 @@ pub fn region_stats_strided(
     if stride < width || luma.len() < span || mask.len() < span {
         return (0.0, 0.0);
     }
-    #[cfg(target_arch = "x86_64")]
-    if crate::kernels::Kernel::best() == crate::kernels::Kernel::Avx2 {
-        // SAFETY: the CPU supports AVX2 (detected at run time just above).
-        return unsafe { region_stats_avx2(luma, mask, width, height, stride, glare) };
-    }
-    region_stats_portable(luma, mask, width, height, stride, glare)
+    region_stats_fast(luma, mask, width, height, stride, glare)
 }
 
-/// [`region_stats_portable`] compiled with AVX2: 32 pixels a vector instruction instead of 16
-/// (the same exact integer sums, so the same result).
-///
-/// # Safety
-/// The CPU must support AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn region_stats_avx2(
-    luma: &[u8],
-    mask: &[u8],
-    width: usize,
-    height: usize,
-    stride: usize,
-    glare: &GlareConfig,
-) -> (f32, f32) {
-    region_stats_portable(luma, mask, width, height, stride, glare)
+crate::kernels::avx2_twin! {
+    /// [`region_stats_portable`], as AVX2 when the CPU has it: 32 pixels a vector instruction
+    /// instead of 16, the same exact integer sums, so the same result.
+    fn region_stats_fast / region_stats_avx2(
+        luma: &[u8],
+        mask: &[u8],
+        width: usize,
+        height: usize,
+        stride: usize,
+        glare: &GlareConfig,
+    ) -> (f32, f32) => region_stats_portable
 }
 
 /// The caller checked that `height` rows of `width` bytes, `stride` apart, fit both buffers.

@@ -1040,33 +1040,17 @@ fn skin_prior(cb: u8, cr: u8) -> f32 {
     (-0.5 * dh * dh).exp() * w_sat
 }
 
-/// Skin by the colour models: close to the skin Gaussian and better explained by it than by
-/// the background Gaussian.
-fn classify(cb: &[u8], cr: &[u8], skin: &Gauss2, back: Option<&Gauss2>, mask: &mut [u8]) {
-    #[cfg(target_arch = "x86_64")]
-    if crate::kernels::Kernel::best() == crate::kernels::Kernel::Avx2 {
-        // SAFETY: the CPU supports AVX2 (detected at run time just above).
-        unsafe { classify_avx2(cb, cr, skin, back, mask) };
-        return;
-    }
-    classify_portable(cb, cr, skin, back, mask);
-}
-
-/// [`classify`] compiled with AVX2 (8 lanes of the same f32 expressions instead of 4; no
-/// fused multiply-add, so the same bits).
-///
-/// # Safety
-/// The CPU must support AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn classify_avx2(
-    cb: &[u8],
-    cr: &[u8],
-    skin: &Gauss2,
-    back: Option<&Gauss2>,
-    mask: &mut [u8],
-) {
-    classify_portable(cb, cr, skin, back, mask);
+crate::kernels::avx2_twin! {
+    /// Skin by the colour models: close to the skin Gaussian and better explained by it than by
+    /// the background Gaussian. (The AVX2 twin runs 8 lanes of the same f32 expressions
+    /// instead of 4, with no fused multiply-add, so the same bits.)
+    fn classify / classify_avx2(
+        cb: &[u8],
+        cr: &[u8],
+        skin: &Gauss2,
+        back: Option<&Gauss2>,
+        mask: &mut [u8],
+    ) => classify_portable
 }
 
 #[inline(always)]
@@ -1273,28 +1257,12 @@ fn find_byte(row: &[u8], mut x: usize, value: u8, equal: bool) -> usize {
     x.min(row.len())
 }
 
-/// Edge strength of the interior pixels of one row: `l`, `b`, `r` hold the three rows around it
-/// (3 * `w` bytes) of the smoothed luma, Cb and Cr planes; `out` gets the `w` - 2 interior
-/// values of `sobel(luma) + 2 * (sobel(cb) + sobel(cr))`, capped at 255. Row slices of equal
-/// length so the loop has no bounds checks and vectorises.
-fn edge_row(l: &[u8], b: &[u8], r: &[u8], w: usize, out: &mut [u8]) {
-    #[cfg(target_arch = "x86_64")]
-    if crate::kernels::Kernel::best() == crate::kernels::Kernel::Avx2 {
-        // SAFETY: the CPU supports AVX2 (detected at run time just above).
-        unsafe { edge_row_avx2(l, b, r, w, out) };
-        return;
-    }
-    edge_row_portable(l, b, r, w, out);
-}
-
-/// [`edge_row`] compiled with AVX2 (the same integer code, twice the lanes).
-///
-/// # Safety
-/// The CPU must support AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn edge_row_avx2(l: &[u8], b: &[u8], r: &[u8], w: usize, out: &mut [u8]) {
-    edge_row_portable(l, b, r, w, out);
+crate::kernels::avx2_twin! {
+    /// Edge strength of the interior pixels of one row: `l`, `b`, `r` hold the three rows around it
+    /// (3 * `w` bytes) of the smoothed luma, Cb and Cr planes; `out` gets the `w` - 2 interior
+    /// values of `sobel(luma) + 2 * (sobel(cb) + sobel(cr))`, capped at 255. Row slices of equal
+    /// length so the loop has no bounds checks and vectorises.
+    fn edge_row / edge_row_avx2(l: &[u8], b: &[u8], r: &[u8], w: usize, out: &mut [u8]) => edge_row_portable
 }
 
 #[inline(always)]
@@ -1403,42 +1371,19 @@ fn morph3_op(
     separable3(src, tmp, dst, w, h, move |a, b, c| op(op(a, b), c));
 }
 
-/// A separable 3x3 filter: `f` over each row's three neighbours into `tmp`, then over each
-/// column's three into `dst`, edges replicated. Written as slice zips so the compiler
-/// vectorises it; `f` must be symmetric enough that `f(a, a, b)` is the edge value wanted
-/// (true of a rounded mean and of min/max).
-fn separable3(
-    src: &[u8],
-    tmp: &mut Vec<u8>,
-    dst: &mut [u8],
-    w: usize,
-    h: usize,
-    f: impl Fn(u8, u8, u8) -> u8 + Copy,
-) {
-    #[cfg(target_arch = "x86_64")]
-    if crate::kernels::Kernel::best() == crate::kernels::Kernel::Avx2 {
-        // SAFETY: the CPU supports AVX2 (detected at run time just above).
-        unsafe { separable3_avx2(src, tmp, dst, w, h, f) };
-        return;
-    }
-    separable3_portable(src, tmp, dst, w, h, f);
-}
-
-/// [`separable3`] compiled with AVX2 (the same integer code, twice the lanes).
-///
-/// # Safety
-/// The CPU must support AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn separable3_avx2(
-    src: &[u8],
-    tmp: &mut Vec<u8>,
-    dst: &mut [u8],
-    w: usize,
-    h: usize,
-    f: impl Fn(u8, u8, u8) -> u8 + Copy,
-) {
-    separable3_portable(src, tmp, dst, w, h, f);
+crate::kernels::avx2_twin! {
+    /// A separable 3x3 filter: `f` over each row's three neighbours into `tmp`, then over each
+    /// column's three into `dst`, edges replicated. Written as slice zips so the compiler
+    /// vectorises it; `f` must be symmetric enough that `f(a, a, b)` is the edge value wanted
+    /// (true of a rounded mean and of min/max).
+    fn separable3 / separable3_avx2(
+        src: &[u8],
+        tmp: &mut Vec<u8>,
+        dst: &mut [u8],
+        w: usize,
+        h: usize,
+        f: impl Fn(u8, u8, u8) -> u8 + Copy,
+    ) => separable3_portable
 }
 
 #[inline(always)]

@@ -12,6 +12,40 @@
 
 pub(crate) mod downsample;
 
+/// Defines `$name`, a dispatcher that runs `$portable` compiled with AVX2 (the twin `$avx2`,
+/// the same body in a `target_feature` function, so the compiler vectorises it twice as wide)
+/// when the CPU has it, and `$portable` as built for the baseline otherwise. The twin only
+/// changes the instruction set, never the arithmetic (Rust does not contract `a * b + c` into
+/// a fused multiply-add unless told to), so both give the same bits; the kernels' property
+/// tests compare them through [`Kernel`].
+macro_rules! avx2_twin {
+    (
+        $(#[$doc:meta])*
+        fn $name:ident / $avx2:ident ($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)? => $portable:ident
+    ) => {
+        $(#[$doc])*
+        fn $name($($arg: $ty),*) $(-> $ret)? {
+            #[cfg(target_arch = "x86_64")]
+            if $crate::kernels::Kernel::best() == $crate::kernels::Kernel::Avx2 {
+                // SAFETY: the CPU supports AVX2 (detected at run time just above).
+                return unsafe { $avx2($($arg),*) };
+            }
+            $portable($($arg),*)
+        }
+
+        #[doc = concat!("[`", stringify!($portable), "`] compiled with AVX2.")]
+        ///
+        /// # Safety
+        /// The CPU must support AVX2.
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx2")]
+        unsafe fn $avx2($($arg: $ty),*) $(-> $ret)? {
+            $portable($($arg),*)
+        }
+    };
+}
+pub(crate) use avx2_twin;
+
 /// An implementation of the fast kernels.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
