@@ -243,7 +243,9 @@ impl Chain {
 #[derive(Clone, Copy, Debug, Default)]
 struct Cand {
     chain: u32,
-    /// Rows of the chain that are finger (from the tip down to where it widens).
+    /// Rows of the chain that are finger (from the chain's top down to where it widens). The
+    /// fingers `split_fused` cuts out of one strip share their chain and so these rows, though
+    /// each has its own tip and a shorter `length`: the rows mark the whole strip as finger.
     rows: u16,
     /// Tip in grid coordinates (u across, r down).
     tip_u: f32,
