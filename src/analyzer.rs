@@ -37,8 +37,13 @@ pub struct Analyzer {
     segmenter: Segmenter,
     finder: FingerFinder,
     geometry: HandGeometry,
-    /// The geometry of the refined mask, kept when it shows more finger evidence.
+    /// The geometry of the refined mask, kept when it shows more finger evidence (then of the
+    /// edge-cut mask, kept when it finds the fingers missing).
     geometry_refined: HandGeometry,
+    /// The first mask cut along the edge map, tried when fingers are still missing.
+    mask_cut: HandMask,
+    /// Which pass the current mask and geometry come from.
+    mask_pass: MaskPass,
     ridge: RidgeAnalyzer,
     focus: FocusAnalyzer,
     exposure: ExposureAnalyzer,
@@ -75,6 +80,21 @@ pub struct Internals<'a> {
     pub ridges: &'a [RidgeMeasure],
     /// Focus measurements of the same fingertips, in report order.
     pub focus: &'a [FocusMeasure],
+    /// Which segmentation pass the mask and geometry come from.
+    pub mask_pass: MaskPass,
+}
+
+/// The segmentation pass a frame's hand mask and finger geometry come from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MaskPass {
+    /// The first pass: the skin colour fitted on the frame.
+    #[default]
+    Colour,
+    /// The skin colour refitted on the fingers the first pass found.
+    Refitted,
+    /// The first pass's mask cut along the frame's edge map.
+    EdgeCut,
 }
 
 impl Analyzer {
@@ -90,6 +110,8 @@ impl Analyzer {
             finder: FingerFinder::new(),
             geometry: HandGeometry::default(),
             geometry_refined: HandGeometry::default(),
+            mask_cut: HandMask::default(),
+            mask_pass: MaskPass::Colour,
             ridge: RidgeAnalyzer::new(),
             focus: FocusAnalyzer::new(),
             exposure: ExposureAnalyzer::new(),
@@ -119,6 +141,7 @@ impl Analyzer {
             geometry: &self.geometry,
             ridges: &self.ridges[..self.measured],
             focus: &self.focuses[..self.measured],
+            mask_pass: self.mask_pass,
         }
     }
 
@@ -156,6 +179,9 @@ impl Analyzer {
         // count, or no hand side): it doubles the cost of segmentation and geometry.
         let doubtful = self.geometry.count() != self.config.expected_fingers
             || self.geometry.hand == Hand::Unknown;
+        self.mask_pass = MaskPass::Colour;
+        // Where the first pass's mask is once the second pass is decided.
+        let mut first_in_spare = false;
         if doubtful && self.geometry.count() > 0 && self.mask.colour {
             self.mask_first.copy_from(&self.mask);
             if self
@@ -170,8 +196,43 @@ impl Analyzer {
                 );
                 if finger_evidence(&self.geometry_refined) > finger_evidence(&self.geometry) {
                     std::mem::swap(&mut self.geometry, &mut self.geometry_refined);
+                    first_in_spare = true;
+                    self.mask_pass = MaskPass::Refitted;
                 } else {
                     std::mem::swap(&mut self.mask, &mut self.mask_first);
+                }
+            }
+        }
+        // Third pass, for a hand still short of fingers: the first mask cut along the edge map.
+        // A finger the colour mask joined to a skin-coloured background, or to its neighbour,
+        // is often still outlined there (the outline that the colour step could not see), so
+        // its pieces show it. Believed only when the pieces show exactly the expected count and
+        // every finger already found among them: the cut also splits palms along their
+        // creases, and a piece of palm is not a finger the first pass missed.
+        let expected = self.config.expected_fingers;
+        let found = self.geometry.count();
+        if found >= MIN_FOUND_FOR_EDGE_CUT && found < expected {
+            let first = if first_in_spare {
+                &self.mask_first
+            } else {
+                &self.mask
+            };
+            if self
+                .segmenter
+                .edge_cut(&self.low, first, &mut self.mask_cut)
+            {
+                self.finder.find(
+                    &self.mask_cut,
+                    &self.low,
+                    &self.config,
+                    &mut self.geometry_refined,
+                );
+                if self.geometry_refined.count() == expected
+                    && keeps_every_finger(&self.geometry, &self.geometry_refined)
+                {
+                    std::mem::swap(&mut self.geometry, &mut self.geometry_refined);
+                    std::mem::swap(&mut self.mask, &mut self.mask_cut);
+                    self.mask_pass = MaskPass::EdgeCut;
                 }
             }
         }
@@ -633,6 +694,23 @@ fn decide(report: &mut Report, geo: &HandGeometry, config: &Config) {
     } else {
         Verdict::Reject
     };
+}
+
+/// Fewest fingers the first passes must have found before the edge-cut pass may complete the
+/// hand: it recovers a finger or two the colour mask joined to something, not a hand the
+/// colour mask missed (on a real photo of an open hand whose first passes found one broad
+/// "finger", the pieces of its palm's creases made four).
+const MIN_FOUND_FOR_EDGE_CUT: u8 = 2;
+
+/// Whether every counted finger of `before` has a counted finger of `after` within one finger
+/// width of its tip: the new pass must add fingers, not trade the ones found for others.
+fn keeps_every_finger(before: &HandGeometry, after: &HandGeometry) -> bool {
+    before.fingers.iter().filter(|a| a.counted).all(|a| {
+        after.fingers.iter().filter(|b| b.counted).any(|b| {
+            let (dx, dy) = (a.tip[0] - b.tip[0], a.tip[1] - b.tip[1]);
+            (dx * dx + dy * dy).sqrt() < a.width_px.max(b.width_px)
+        })
+    })
 }
 
 /// Finger evidence of a geometry: each counted finger by its visible length in widths, up to

@@ -2,6 +2,7 @@
 //!
 //! This file holds a single test so no other test's allocations are counted.
 
+use fingerqc::analyzer::MaskPass;
 use fingerqc::{Analyzer, Config, FrameView, PixelFormat, Report};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -31,9 +32,9 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
-/// Frames of a generated scene in every format, converted once up front.
-fn frames(w: u32, h: u32) -> Vec<(PixelFormat, Vec<u8>)> {
-    let scene = fingerqc::synth::scene(1_000_123, w, h);
+/// Frames of generated scene `seed` in every format, converted once up front.
+fn frames(seed: u64, w: u32, h: u32) -> Vec<(PixelFormat, Vec<u8>)> {
+    let scene = fingerqc::synth::scene(seed, w, h);
     let rgb = scene.image.as_raw();
     PixelFormat::ALL
         .iter()
@@ -48,10 +49,22 @@ use convert::convert;
 #[test]
 fn warm_analyzer_allocates_nothing_per_frame() {
     let (w, h) = (1280, 720);
-    let frames = frames(w, h);
+    // A frame the first pass reads right, and one whose first passes miss a finger so the
+    // edge-cut pass runs and is kept (asserted below, so the path stays covered).
+    for (seed, pass) in [(1_000_123, None), (0, Some(MaskPass::EdgeCut))] {
+        warm_frames_allocate_nothing(&frames(seed, w, h), w, h, pass);
+    }
+}
+
+fn warm_frames_allocate_nothing(
+    frames: &[(PixelFormat, Vec<u8>)],
+    w: u32,
+    h: u32,
+    pass: Option<MaskPass>,
+) {
     let mut analyzer = Analyzer::new(Config::default()).expect("default config is valid");
     let mut report = Report::default();
-    for (format, data) in &frames {
+    for (format, data) in frames {
         let view = FrameView::from_bytes(data, w, h, *format).expect("valid frame");
         // Warm-up: the first frames of a size grow the scratch buffers and the report's vectors.
         for _ in 0..3 {
@@ -66,6 +79,10 @@ fn warm_analyzer_allocates_nothing_per_frame() {
                 .expect("analysis succeeds");
         }
         let allocs = ALLOCS.load(Ordering::Relaxed) - before;
+        // (Gray frames carry no colour to segment by: their first pass differs.)
+        if let Some(pass) = pass.filter(|_| *format != PixelFormat::Gray8) {
+            assert_eq!(analyzer.internals().mask_pass, pass, "{format:?}");
+        }
         // Tolerance: zero. Any allocation in steady state is a regression.
         assert_eq!(
             allocs, 0,

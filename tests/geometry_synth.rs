@@ -173,13 +173,13 @@ fn geometry_on_generated_scenes() {
         print(bg, &tally(v));
     }
     println!("{:.1} s", start.elapsed().as_secs_f32());
-    // Floors about 0.06 under the held-out measurement (count 0.63, side 0.73, tips 0.80,
-    // no_hand F1 0.48, partially_out_of_frame F1 0.38); the design targets are far higher
-    // (0.97 / 0.95 / 0.9): see the report for what still fails (same-colour and cluttered
-    // backgrounds above all).
-    assert!(rate(all.count_ok, all.frames) >= 0.57, "finger count");
-    assert!(rate(all.side_ok, all.side_n) >= 0.66, "hand side");
-    assert!(rate(all.tips_ok, all.tips) >= 0.74, "fingertips");
-    assert!(f1(all.no_hand) >= 0.35, "no_hand F1");
-    assert!(f1(all.pof) >= 0.28, "partially_out_of_frame F1");
+    // Floors about 0.06 under the held-out measurement (count 0.746, side 0.84, tips 0.86,
+    // no_hand F1 0.49, partially_out_of_frame F1 0.47, with the edge-cut pass; 0.720, 0.833,
+    // 0.848, 0.49, 0.47 without it); the design targets are far higher (0.97 / 0.95 / 0.9):
+    // see the report for what still fails (same-colour and cluttered backgrounds above all).
+    assert!(rate(all.count_ok, all.frames) >= 0.68, "finger count");
+    assert!(rate(all.side_ok, all.side_n) >= 0.78, "hand side");
+    assert!(rate(all.tips_ok, all.tips) >= 0.80, "fingertips");
+    assert!(f1(all.no_hand) >= 0.43, "no_hand F1");
+    assert!(f1(all.pof) >= 0.41, "partially_out_of_frame F1");
 }
