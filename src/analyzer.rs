@@ -1,6 +1,11 @@
 //! The pipeline: reduced image -> hand mask -> finger geometry -> full-resolution fingertip
 //! measurements -> checks -> report. The analyzer owns every scratch buffer, so a warm analyzer
 //! allocates nothing per frame when given a report to fill ([`Analyzer::analyze_into`]).
+//!
+//! The mask and geometry take up to three passes ([`MaskPass`]): the skin colour fitted on the
+//! frame; when that pass is in doubt, the colour refitted on the fingers it found (kept when it
+//! shows more finger evidence); when fingers are still missing, the first mask cut along the
+//! frame's edge map (kept when it shows the expected count and keeps every finger found).
 
 use crate::config::{Config, Hand};
 use crate::distance::{self, median_in_place};
