@@ -187,12 +187,15 @@ impl Analyzer {
         self.mask_pass = MaskPass::Colour;
         // Where the first pass's mask is once the second pass is decided.
         let mut first_in_spare = false;
+        // Whether the second pass made a mask (kept or not: the spare holds the other one).
+        let mut refitted = false;
         if doubtful && self.geometry.count() > 0 && self.mask.colour {
             self.mask_first.copy_from(&self.mask);
             if self
                 .segmenter
                 .refine(&self.low, &self.geometry.finger_mask, &mut self.mask)
             {
+                refitted = true;
                 self.finder.find(
                     &self.mask,
                     &self.low,
@@ -208,24 +211,30 @@ impl Analyzer {
                 }
             }
         }
-        // Third pass, for a hand still short of fingers: the first mask cut along the edge map.
-        // A finger the colour mask joined to a skin-coloured background, or to its neighbour,
-        // is often still outlined there (the outline that the colour step could not see), so
-        // its pieces show it. Believed only when the pieces show exactly the expected count and
-        // every finger already found among them: the cut also splits palms along their
-        // creases, and a piece of palm is not a finger the first pass missed.
+        // Third pass, for a hand still short of fingers: a mask cut along the edge map. A finger
+        // the colour mask joined to a skin-coloured background, or to its neighbour, is often
+        // still outlined there (the outline that the colour step could not see), so its pieces
+        // show it. Believed only when the pieces show exactly the expected count and every
+        // finger already found among them: the cut also splits palms along their creases, and
+        // a piece of palm is not a finger the first pass missed. The first mask is cut first,
+        // then the refitted one when the second pass made one (it joins other things).
         let expected = self.config.expected_fingers;
         let found = self.geometry.count();
         if found >= MIN_FOUND_FOR_EDGE_CUT && found < expected {
-            let first = if first_in_spare {
-                &self.mask_first
-            } else {
-                &self.mask
-            };
-            if self
-                .segmenter
-                .edge_cut(&self.low, first, &mut self.mask_cut)
-            {
+            for which in [Cut::First, Cut::Refitted] {
+                let source = match (which, first_in_spare) {
+                    (Cut::First, true) | (Cut::Refitted, false) => &self.mask_first,
+                    (Cut::First, false) | (Cut::Refitted, true) => &self.mask,
+                };
+                if which == Cut::Refitted && !refitted {
+                    break;
+                }
+                if !self
+                    .segmenter
+                    .edge_cut(&self.low, source, &mut self.mask_cut)
+                {
+                    break;
+                }
                 self.finder.find(
                     &self.mask_cut,
                     &self.low,
@@ -238,6 +247,7 @@ impl Analyzer {
                     std::mem::swap(&mut self.geometry, &mut self.geometry_refined);
                     std::mem::swap(&mut self.mask, &mut self.mask_cut);
                     self.mask_pass = MaskPass::EdgeCut;
+                    break;
                 }
             }
         }
@@ -714,6 +724,15 @@ fn decide(report: &mut Report, geo: &HandGeometry, config: &Config) {
     } else {
         Verdict::Reject
     };
+}
+
+/// Which mask the edge-cut pass cuts.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Cut {
+    /// The first pass's.
+    First,
+    /// The second pass's (refitted colour), whether or not it was kept.
+    Refitted,
 }
 
 /// Fewest fingers the first passes must have found before the edge-cut pass may complete the
