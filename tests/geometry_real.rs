@@ -143,9 +143,9 @@ fn finger_count_and_hand_side_on_real_photos() {
         total_us as f32 / items.len() as f32
     );
     // Floors a few points under the measured values (see the module comment).
-    // Measured: target 0.49, negatives 0.95, side 0.81 (of 36 decided).
+    // Measured: target 0.59 (22/37), negatives 0.89 (39/44), side 0.80 (37 of 46 decided).
     assert!(
-        rate(target_ok, target_n) >= 0.42,
+        rate(target_ok, target_n) >= 0.54,
         "target pose counted as 4"
     );
     assert!(rate(neg_ok, neg_n) >= 0.88, "negatives not counted as 4");
