@@ -4,8 +4,9 @@
 //!
 //! The mask and geometry take up to three passes ([`MaskPass`]): the skin colour fitted on the
 //! frame; when that pass is in doubt, the colour refitted on the fingers it found (kept when it
-//! shows more finger evidence); when fingers are still missing, the first mask cut along the
-//! frame's edge map (kept when it shows the expected count and keeps every finger found).
+//! shows more finger evidence); when fingers are still missing, the first or the refitted mask
+//! cut along the frame's edge map (kept when it shows the expected count and keeps every finger
+//! found).
 
 use crate::config::{Config, Hand};
 use crate::distance::{self, median_in_place};
@@ -45,7 +46,7 @@ pub struct Analyzer {
     /// The geometry of the refined mask, kept when it shows more finger evidence (then of the
     /// edge-cut mask, kept when it finds the fingers missing).
     geometry_refined: HandGeometry,
-    /// The first mask cut along the edge map, tried when fingers are still missing.
+    /// A mask cut along the edge map, tried when fingers are still missing.
     mask_cut: HandMask,
     /// Which pass the current mask and geometry come from.
     mask_pass: MaskPass,
@@ -98,7 +99,7 @@ pub enum MaskPass {
     Colour,
     /// The skin colour refitted on the fingers the first pass found.
     Refitted,
-    /// The first pass's mask cut along the frame's edge map.
+    /// The first or the refitted mask cut along the frame's edge map.
     EdgeCut,
 }
 
@@ -185,9 +186,7 @@ impl Analyzer {
         let doubtful = self.geometry.count() != self.config.expected_fingers
             || self.geometry.hand == Hand::Unknown;
         self.mask_pass = MaskPass::Colour;
-        // Where the first pass's mask is once the second pass is decided.
-        let mut first_in_spare = false;
-        // Whether the second pass made a mask (kept or not: the spare holds the other one).
+        // Whether the second pass made a mask: the kept one is `mask`, the other `mask_first`.
         let mut refitted = false;
         if doubtful && self.geometry.count() > 0 && self.mask.colour {
             self.mask_first.copy_from(&self.mask);
@@ -204,7 +203,6 @@ impl Analyzer {
                 );
                 if finger_evidence(&self.geometry_refined) > finger_evidence(&self.geometry) {
                     std::mem::swap(&mut self.geometry, &mut self.geometry_refined);
-                    first_in_spare = true;
                     self.mask_pass = MaskPass::Refitted;
                 } else {
                     std::mem::swap(&mut self.mask, &mut self.mask_first);
@@ -221,14 +219,16 @@ impl Analyzer {
         let expected = self.config.expected_fingers;
         let found = self.geometry.count();
         if found >= MIN_FOUND_FOR_EDGE_CUT && found < expected {
-            for which in [Cut::First, Cut::Refitted] {
-                let source = match (which, first_in_spare) {
-                    (Cut::First, true) | (Cut::Refitted, false) => &self.mask_first,
-                    (Cut::First, false) | (Cut::Refitted, true) => &self.mask,
-                };
-                if which == Cut::Refitted && !refitted {
-                    break;
-                }
+            let (first, second) = if self.mask_pass == MaskPass::Refitted {
+                (&self.mask_first, &self.mask)
+            } else {
+                (&self.mask, &self.mask_first)
+            };
+            let mut completed = false;
+            for source in [Some(first), refitted.then_some(second)]
+                .into_iter()
+                .flatten()
+            {
                 if !self
                     .segmenter
                     .edge_cut(&self.low, source, &mut self.mask_cut)
@@ -241,14 +241,16 @@ impl Analyzer {
                     &self.config,
                     &mut self.geometry_refined,
                 );
-                if self.geometry_refined.count() == expected
-                    && keeps_every_finger(&self.geometry, &self.geometry_refined)
-                {
-                    std::mem::swap(&mut self.geometry, &mut self.geometry_refined);
-                    std::mem::swap(&mut self.mask, &mut self.mask_cut);
-                    self.mask_pass = MaskPass::EdgeCut;
+                completed = self.geometry_refined.count() == expected
+                    && keeps_every_finger(&self.geometry, &self.geometry_refined);
+                if completed {
                     break;
                 }
+            }
+            if completed {
+                std::mem::swap(&mut self.geometry, &mut self.geometry_refined);
+                std::mem::swap(&mut self.mask, &mut self.mask_cut);
+                self.mask_pass = MaskPass::EdgeCut;
             }
         }
         let geo = &self.geometry;
@@ -367,11 +369,7 @@ impl Analyzer {
             &mut report.glare,
         );
         self.measured = report.fingers.len();
-        let mut silhouette = [false; MAX_FINGERS];
-        for (s, f) in silhouette.iter_mut().zip(&self.focuses[..self.measured]) {
-            *s = f.edge_blur_px.is_some();
-        }
-        summarise_focus(report, &silhouette[..self.measured]);
+        summarise_focus(report, &self.focuses[..self.measured]);
         report.focus.measured = blur_seen;
         decide(report, &self.geometry, &self.config);
         report.elapsed_us = start.elapsed().as_micros().min(u64::MAX as u128) as u64;
@@ -496,7 +494,9 @@ fn fill_roi_mask(mask: &HandMask, finger_mask: &[u8], rect: Rect, out: &mut Vec<
     }
 }
 
-fn summarise_focus(report: &mut Report, silhouette: &[bool]) {
+/// The frame's focus from its fingertips' reports and, in the same order, their focus
+/// measurements (for which fingertips' silhouettes were read).
+fn summarise_focus(report: &mut Report, focus: &[FocusMeasure]) {
     let mut blur = [0f32; MAX_FINGERS];
     let mut motion = [0f32; MAX_FINGERS];
     let mut score = [0f32; MAX_FINGERS];
@@ -505,21 +505,21 @@ fn summarise_focus(report: &mut Report, silhouette: &[bool]) {
     // edges. A box that missed its fingertip (background, a fragment) shows no ridges and
     // would read as blurred, and so would a dirty or worn fingertip whose silhouette was not
     // read, while optical blur is shared by all fingers in the focal plane.
-    let has_blur = |f: &crate::report::FingerReport| f.blur_mm.is_some();
+    let outlined = |i: usize| focus.get(i).is_some_and(|m| m.edge_blur_px.is_some());
     let resolved = report
         .fingers
         .iter()
-        .any(|f| f.ridge_period_px.is_some() && has_blur(f));
-    let outlined = report
+        .any(|f| f.ridge_period_px.is_some() && f.blur_mm.is_some());
+    let any_outlined = report
         .fingers
         .iter()
-        .zip(silhouette)
-        .any(|(f, &s)| s && has_blur(f));
+        .enumerate()
+        .any(|(i, f)| outlined(i) && f.blur_mm.is_some());
     for (i, f) in report.fingers.iter().take(MAX_FINGERS).enumerate() {
         let tier_ok = if resolved {
             f.ridge_period_px.is_some()
-        } else if outlined {
-            silhouette.get(i).copied().unwrap_or(false)
+        } else if any_outlined {
+            outlined(i)
         } else {
             true
         };
@@ -726,15 +726,6 @@ fn decide(report: &mut Report, geo: &HandGeometry, config: &Config) {
     };
 }
 
-/// Which mask the edge-cut pass cuts.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Cut {
-    /// The first pass's.
-    First,
-    /// The second pass's (refitted colour), whether or not it was kept.
-    Refitted,
-}
-
 /// Fewest fingers the first passes must have found before the edge-cut pass may complete the
 /// hand: it recovers a finger or two the colour mask joined to something, not a hand the
 /// colour mask missed (on a real photo of an open hand whose first passes found one broad
@@ -768,15 +759,20 @@ mod tests {
 
     /// Four fingertips without resolved ridges (dirty or worn): two whose silhouettes read
     /// sharp, two read neither way, which report the unresolved ceiling.
-    fn dirty_fingers(silhouettes: [bool; 4]) -> (Report, [bool; 4]) {
+    fn dirty_fingers(silhouettes: [bool; 4]) -> (Report, Vec<FocusMeasure>) {
         let mut report = Report::default();
+        let mut focus = Vec::new();
         for &s in &silhouettes {
             report.fingers.push(crate::report::FingerReport {
                 blur_mm: Some(if s { 0.02 } else { 0.2375 }),
                 ..Default::default()
             });
+            focus.push(FocusMeasure {
+                edge_blur_px: s.then_some(0.4),
+                ..Default::default()
+            });
         }
-        (report, silhouettes)
+        (report, focus)
     }
 
     #[test]

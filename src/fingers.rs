@@ -106,6 +106,9 @@ const CREASE_ABOVE_W: f32 = 0.8;
 const NESTED_SPAN_W: f32 = 0.45;
 /// How far below another finger's visible length (in its widths) a nested tip may lie.
 const NESTED_BELOW_W: f32 = 1.0;
+/// Bins of the luma profile across a strip in which `split_fused` looks for the lines between
+/// fingers pressed together (about a dozen per finger when four are fused).
+const NB: usize = 48;
 /// Largest glare hole filled in the mask, as a share of the frame's long side.
 const HOLE_SPAN: f32 = 0.06;
 /// Mean luma of a hole taken as glare (near saturation: specular highlights).
@@ -1286,7 +1289,6 @@ impl FingerFinder {
     /// lines between fingers add up even when the strip tapers), with clear interior valleys.
     /// Each sub-strip becomes a candidate with its own tip, found in the mask.
     fn split_fused(&mut self, ci: usize) {
-        const NB: usize = 48;
         let c = self.cands[ci];
         let Some(ch) = self.chains.get(c.chain as usize) else {
             return;
@@ -2479,7 +2481,6 @@ fn mask_axis(
 /// [`FingerFinder::split_fused`]: `min(((j + 0.5) / n * 48) as usize, 47)` in f32, into
 /// `out[..n]`.
 fn bins_for_row(n: usize, out: &mut Vec<u8>) {
-    const NB: usize = 48;
     out.clear();
     out.resize(n, 0);
     let nf = n as f32;
@@ -2491,8 +2492,7 @@ fn bins_for_row(n: usize, out: &mut Vec<u8>) {
 
 /// Interior valleys of a luma profile across a strip (positions 0-1): local minima clearly
 /// darker than the brightest points within a tenth of the strip on both sides.
-fn profile_valleys(prof: &[f32; 48], out: &mut [f32; 4]) -> usize {
-    const NB: usize = 48;
+fn profile_valleys(prof: &[f32; NB], out: &mut [f32; 4]) -> usize {
     let mut sm = [0f32; NB];
     for i in 0..NB {
         let a = prof[i.saturating_sub(1)];
@@ -2744,7 +2744,6 @@ mod tests {
     /// to the per-pixel expression `split_fused` used before (tolerance zero).
     #[test]
     fn row_bins_match_per_pixel_expression() {
-        const NB: usize = 48;
         let mut bins = vec![9u8; 3];
         for n in 5..4096usize {
             bins_for_row(n, &mut bins);

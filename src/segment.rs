@@ -399,11 +399,15 @@ impl Segmenter {
                     if self.labels[i] != 0 || mask.mask[i] == 0 {
                         continue;
                     }
-                    if let Some(l) = sole_label(&self.labels, i, w) {
-                        if alone_within_two(&self.labels, i, w, l) {
-                            self.grown[i] = l;
-                            changed = true;
-                        }
+                    // A labelled 4-neighbour, and no other piece in the 5x5 around (which holds
+                    // the other 4-neighbours too).
+                    let touching = [i - 1, i + 1, i - w, i + w]
+                        .into_iter()
+                        .map(|j| self.labels[j])
+                        .find(|&l| l != 0);
+                    if let Some(l) = touching.filter(|&l| alone_within_two(&self.labels, i, w, l)) {
+                        self.grown[i] = l;
+                        changed = true;
                     }
                 }
             }
@@ -1106,21 +1110,6 @@ fn alone_within_two(labels: &[u32], i: usize, w: usize, l: u32) -> bool {
         let row = i + dy * w - 2 * w - 2;
         labels[row..row + 5].iter().all(|&m| m == 0 || m == l)
     })
-}
-
-/// The one label among the 4-neighbours of interior pixel `i` that carry one, or `None` when
-/// they carry none or more than one.
-fn sole_label(labels: &[u32], i: usize, w: usize) -> Option<u32> {
-    let mut sole = 0u32;
-    for l in [labels[i - 1], labels[i + 1], labels[i - w], labels[i + w]] {
-        if l != 0 {
-            if sole != 0 && sole != l {
-                return None;
-            }
-            sole = l;
-        }
-    }
-    (sole != 0).then_some(sole)
 }
 
 /// Soft prior that a chroma pair is skin under roughly neutral light: skin hue lies around
