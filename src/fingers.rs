@@ -266,6 +266,9 @@ struct Cand {
     /// Pad rows touch the frame edge on the left / right.
     side_left: bool,
     side_right: bool,
+    /// Centre of the top row (grid u) when that row lies inside the frame with real edges on
+    /// both sides, else NaN: the apex of the rounded cap, which places a finger cut at the side.
+    apex_u: f32,
     /// How many fingers the chain holds (touching fingers not split by valleys).
     multiplicity: u8,
     thumb: bool,
@@ -1127,6 +1130,16 @@ impl FingerFinder {
                 },
                 side_left,
                 side_right,
+                apex_u: if !cut
+                    && !top_piece.out_left
+                    && !top_piece.out_right
+                    && top_piece.real_left
+                    && top_piece.real_right
+                {
+                    top_piece.centre()
+                } else {
+                    f32::NAN
+                },
                 multiplicity: 1,
                 thumb: false,
                 keep: long_enough,
@@ -1527,6 +1540,66 @@ impl FingerFinder {
         (sw > 0.0).then(|| sa / sw)
     }
 
+    /// For a candidate cut at the frame's side whose cap apex is in view: the finger's half
+    /// width along grid rows and the slope of its axis, from the inner edge past the cap (the
+    /// rows 0.6-2 typical widths below the tip) and the apex, which the axis runs through. With
+    /// half a width of such rows the edge's offset from the apex column is fitted with a line
+    /// (the finger may lean); with fewer the finger is taken as parallel to the hand and the
+    /// median offset is the half width. (The visible part's centre line is no guide: the cap's
+    /// curve tilts it.) None with fewer than two rows past the cap.
+    fn half_width_from_apex(
+        (chains, chain_runs, pieces): (&[Chain], &[u32], &[Run]),
+        c: &Cand,
+        wref: f32,
+        edges: &mut Vec<(f32, f32)>,
+    ) -> Option<(f32, f32)> {
+        let ch = chains[c.chain as usize];
+        let ids = &chain_runs[ch.first as usize..(ch.first + ch.nruns) as usize];
+        let right = c.side_right && !c.side_left;
+        edges.clear();
+        for &k in &ids[..(c.rows as usize).min(ids.len())] {
+            let p = pieces[k as usize];
+            let d = p.row as f32 + 0.5 - c.tip_r;
+            if d < 0.6 * wref {
+                continue;
+            }
+            if d > 2.0 * wref {
+                break;
+            }
+            if right && p.real_left && !p.out_left {
+                edges.push((d, c.apex_u - p.a as f32));
+            } else if !right && p.real_right && !p.out_right {
+                edges.push((d, p.b as f32 - c.apex_u));
+            }
+        }
+        let n = edges.len();
+        if n < 2 {
+            return None;
+        }
+        let span = edges[n - 1].0 - edges[0].0;
+        if n >= 4 && span >= 0.5 * wref {
+            let (mut sd, mut so, mut sdd, mut sdo) = (0f32, 0f32, 0f32, 0f32);
+            for &(d, o) in edges.iter() {
+                sd += d;
+                so += o;
+                sdd += d * d;
+                sdo += d * o;
+            }
+            let nf = n as f32;
+            let det = nf * sdd - sd * sd;
+            if det.abs() > 1e-3 {
+                let lean = (nf * sdo - sd * so) / det;
+                let half = (so - lean * sd) / nf;
+                // Offset = half - slope * d on the right, half + slope * d on the left.
+                let slope = if right { -lean } else { lean };
+                return (half > 0.0).then_some((half, slope.clamp(-1.5, 1.5)));
+            }
+        }
+        edges.sort_by(|a, b| a.1.total_cmp(&b.1));
+        let half = edges[n / 2].1;
+        (half > 0.0).then_some((half, 0.0))
+    }
+
     /// Converts the kept candidates to fingers in full-resolution coordinates.
     fn emit(&mut self, mask: &HandMask, config: &Config, out: &mut HandGeometry) {
         let f = mask.factor.max(1) as f32;
@@ -1568,11 +1641,32 @@ impl FingerFinder {
                 let mut tu = c.tip_u + off;
                 let mut tr = c.tip_r;
                 // Direction toward the tip, in the grid and in the image.
-                let nrm = (1.0 + c.slope * c.slope).sqrt();
-                let (du, dr) = (-c.slope / nrm, -1.0 / nrm);
+                let mut nrm = (1.0 + c.slope * c.slope).sqrt();
+                let (mut du, mut dr) = (-c.slope / nrm, -1.0 / nrm);
                 // Cut at the side: the true width is the typical one; the centre lies outward.
                 if k == 1 && (c.side_left || c.side_right) {
-                    if let Some(wr) = wref {
+                    // With the cap's apex in view, the finger's centre line runs through it, and
+                    // its half width is how far the inner edge lies from that line past the cap:
+                    // the finger's own width, not the typical one (a little finger is about a
+                    // sixth narrower than the middle one).
+                    let fit = match wref {
+                        Some(wr) if c.apex_u.is_finite() => {
+                            let parts = (&self.chains[..], &self.chain_runs[..], &self.pieces[..]);
+                            Self::half_width_from_apex(parts, &c, wr, &mut self.pairs)
+                        }
+                        _ => None,
+                    };
+                    let from_apex = fit.map_or(f32::NAN, |(half, slope)| {
+                        2.0 * half / (1.0 + slope * slope).sqrt()
+                    });
+                    if let Some((_, slope)) = fit.filter(|_| {
+                        from_apex >= width && wref.is_some_and(|wr| from_apex <= 1.25 * wr)
+                    }) {
+                        tu = c.apex_u;
+                        width = from_apex;
+                        nrm = (1.0 + slope * slope).sqrt();
+                        (du, dr) = (-slope / nrm, -1.0 / nrm);
+                    } else if let Some(wr) = wref {
                         if wr > width * 1.05 {
                             let shift = 0.5 * (wr - width) * nrm;
                             tu += if c.side_left { -shift } else { shift };
