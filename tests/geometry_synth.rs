@@ -23,6 +23,10 @@ struct Outcome {
     /// (truth, found) for each reason, or None when the truth is near its threshold.
     pof: Option<(bool, bool)>,
     no_hand: Option<(bool, bool)>,
+    /// For each finger the frame's left or right side cuts (label inside fraction 0.3-0.98,
+    /// tip inside the frame) and the finder found: |estimated - true| inside fraction, and
+    /// whether both sit on the same side of the counting threshold (0.5).
+    side_cut: Vec<(f32, bool)>,
     background: String,
 }
 
@@ -51,6 +55,25 @@ fn judge(labels: &Labels, analyzer: &mut Analyzer, image: &image::RgbImage) -> O
         (!labels.near_threshold.contains(&code))
             .then(|| (labels.reasons.contains(&code), report.has(code)))
     };
+    let (w, h) = (image.width() as f32, image.height() as f32);
+    for truth in &labels.fingers {
+        let [x, y] = truth.tip;
+        let b = truth.print_box;
+        let at_side = b.x == 0 || (b.x + b.width) as f32 >= w;
+        let tip_in = x >= 0.0 && x < w && y >= 0.0 && y < h;
+        if !(at_side && tip_in && (0.3..=0.98).contains(&truth.inside_fraction)) {
+            continue;
+        }
+        let near = geo.fingers.iter().find(|f| {
+            let d = ((f.tip[0] - x).powi(2) + (f.tip[1] - y).powi(2)).sqrt();
+            d <= 0.6 * truth.width_px
+        });
+        if let Some(f) = near {
+            let err = (f.inside_fraction - truth.inside_fraction).abs();
+            let agree = (f.inside_fraction >= 0.5) == (truth.inside_fraction >= 0.5);
+            out.side_cut.push((err, agree));
+        }
+    }
     out.pof = pair(ReasonCode::PartiallyOutOfFrame);
     out.no_hand = pair(ReasonCode::NoHand);
     out
@@ -89,6 +112,9 @@ struct Tally {
     tips_ok: usize,
     pof: [usize; 3],
     no_hand: [usize; 3],
+    side_cut: usize,
+    side_cut_err: f32,
+    side_cut_agree: usize,
 }
 
 fn tally(outs: &[Outcome]) -> Tally {
@@ -101,6 +127,9 @@ fn tally(outs: &[Outcome]) -> Tally {
         tips_ok: 0,
         pof: [0; 3],
         no_hand: [0; 3],
+        side_cut: 0,
+        side_cut_err: 0.0,
+        side_cut_agree: 0,
     };
     let add = |acc: &mut [usize; 3], p: Option<(bool, bool)>| match p {
         Some((true, true)) => acc[0] += 1,
@@ -118,6 +147,11 @@ fn tally(outs: &[Outcome]) -> Tally {
         t.tips_ok += o.tips_ok;
         add(&mut t.pof, o.pof);
         add(&mut t.no_hand, o.no_hand);
+        for &(err, agree) in &o.side_cut {
+            t.side_cut += 1;
+            t.side_cut_err += err;
+            t.side_cut_agree += agree as usize;
+        }
     }
     t
 }
@@ -148,6 +182,15 @@ fn print(name: &str, t: &Tally) {
         t.no_hand[1],
         t.no_hand[2],
     );
+    if t.side_cut > 0 {
+        println!(
+            "{:<10} side-cut fingers {}: mean |inside error| {:.3}, counted as labelled {:.3}",
+            "",
+            t.side_cut,
+            t.side_cut_err / t.side_cut as f32,
+            rate(t.side_cut_agree, t.side_cut)
+        );
+    }
 }
 
 #[test]
@@ -173,13 +216,26 @@ fn geometry_on_generated_scenes() {
         print(bg, &tally(v));
     }
     println!("{:.1} s", start.elapsed().as_secs_f32());
-    // Floors about 0.06 under the held-out measurement (count 0.760, side 0.856, tips 0.86,
-    // no_hand F1 0.49, partially_out_of_frame F1 0.47, with the edge-cut pass; 0.720, 0.833,
-    // 0.848, 0.49, 0.47 without it); the design targets are far higher (0.97 / 0.95 / 0.9):
+    // Floors about 0.06 under the held-out measurement (count 0.762, side 0.856, tips 0.86,
+    // no_hand F1 0.49, partially_out_of_frame F1 0.51, with the edge-cut pass and side-cut
+    // fingers placed by their apex; 0.720, 0.833, 0.848, 0.49, 0.47 before both); the design targets are far higher (0.97 / 0.95 / 0.9):
     // see the report for what still fails (same-colour and cluttered backgrounds above all).
     assert!(rate(all.count_ok, all.frames) >= 0.68, "finger count");
     assert!(rate(all.side_ok, all.side_n) >= 0.78, "hand side");
     assert!(rate(all.tips_ok, all.tips) >= 0.80, "fingertips");
     assert!(f1(all.no_hand) >= 0.43, "no_hand F1");
-    assert!(f1(all.pof) >= 0.41, "partially_out_of_frame F1");
+    assert!(f1(all.pof) >= 0.45, "partially_out_of_frame F1");
+    // Fingers cut at the frame's side, placed by their cap's apex and their own inner edge:
+    // 16 on these seeds, mean |inside fraction error| 0.097 (0.152 when they took the typical
+    // width), 14/16 counted as labelled (13/16). Floor with a margin of a few fingers' worth.
+    assert!(
+        all.side_cut >= 10,
+        "side-cut fingers found: {}",
+        all.side_cut
+    );
+    assert!(
+        all.side_cut_err / all.side_cut as f32 <= 0.13,
+        "side-cut inside fraction error {:.3}",
+        all.side_cut_err / all.side_cut as f32
+    );
 }
