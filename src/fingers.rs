@@ -266,8 +266,8 @@ struct Cand {
     /// Pad rows touch the frame edge on the left / right.
     side_left: bool,
     side_right: bool,
-    /// Centre of the top row (grid u) when that row lies inside the frame with real edges on
-    /// both sides, else NaN: the apex of the rounded cap, which places a finger cut at the side.
+    /// Where the rounded cap peaks (grid u; see `apex`), NaN when its first rows touch the
+    /// frame's side or the tip is cut: it places a finger cut at the side.
     apex_u: f32,
     /// How many fingers the chain holds (touching fingers not split by valleys).
     multiplicity: u8,
@@ -1130,16 +1130,7 @@ impl FingerFinder {
                 },
                 side_left,
                 side_right,
-                apex_u: if !cut
-                    && !top_piece.out_left
-                    && !top_piece.out_right
-                    && top_piece.real_left
-                    && top_piece.real_right
-                {
-                    top_piece.centre()
-                } else {
-                    f32::NAN
-                },
+                apex_u: if cut { f32::NAN } else { self.apex(ids) },
                 multiplicity: 1,
                 thumb: false,
                 keep: long_enough,
@@ -1194,6 +1185,29 @@ impl FingerFinder {
         }
         self.drop_nested_tips(wref);
         self.mark_thumb();
+    }
+
+    /// Where a chain's rounded cap peaks (grid u), from its first rows below the top one: the
+    /// mean centre of those rows with real edges on both sides inside the frame (up to four).
+    /// The top row alone misleads: on a grid turned a few degrees from the mask's pixel rows it
+    /// is a sliver of one pixel row, cut at a slant to one side of the peak. NaN when no such
+    /// row (a cap cut at the side at once).
+    fn apex(&self, ids: &[u32]) -> f32 {
+        let clean = |p: &Run| !p.out_left && !p.out_right && p.real_left && p.real_right;
+        let (mut sum, mut n) = (0.0, 0);
+        for &k in ids.iter().skip(1).take(4) {
+            let p = self.pieces[k as usize];
+            if !clean(&p) {
+                break;
+            }
+            sum += p.centre();
+            n += 1;
+        }
+        match ids.first().map(|&k| self.pieces[k as usize]) {
+            _ if n > 0 => sum / n as f32,
+            Some(top) if clean(&top) => top.centre(),
+            _ => f32::NAN,
+        }
     }
 
     /// Drops a candidate whose tip lies on another candidate's centre line, below that one's
@@ -2833,6 +2847,99 @@ fn fill_glare_holes_flood(
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// A drawn hand, fingers up: (centre x, half width, tip y) per finger, each a strip with a
+    /// half-elliptic cap `CAP_LENGTH_W` widths long, joined by a palm below `palm_y`; luma
+    /// uniform (no valleys), factor 4 as at 1280x720.
+    fn drawn_hand(fingers: &[(f32, f32, f32)], palm_y: usize) -> (LowRes, HandMask) {
+        let (w, h) = (320usize, 180usize);
+        let mut low = LowRes::default();
+        (low.width, low.height, low.factor) = (w as u32, h as u32, 4);
+        let mut mask = HandMask {
+            width: w as u32,
+            height: h as u32,
+            factor: 4,
+            mask: vec![0; w * h],
+            colour: true,
+            ..HandMask::default()
+        };
+        let (x0, x1) = (
+            fingers.iter().map(|f| f.0 - f.1).fold(f32::MAX, f32::min),
+            fingers.iter().map(|f| f.0 + f.1).fold(f32::MIN, f32::max),
+        );
+        for y in 0..h {
+            for x in 0..w {
+                let (px, py) = (x as f32 + 0.5, y as f32 + 0.5);
+                let in_finger = fingers.iter().any(|&(cx, hw, tip)| {
+                    let cap = 2.0 * CAP_LENGTH_W * hw;
+                    let dy = py - tip;
+                    let dx = (px - cx) / hw;
+                    dy >= 0.0
+                        && dx.abs() <= 1.0
+                        && (dy >= cap || (1.0 - dy / cap).powi(2) + dx * dx <= 1.0)
+                });
+                let in_palm = y >= palm_y && px >= x0 && px <= x1;
+                mask.mask[y * w + x] = (in_finger || in_palm) as u8;
+            }
+        }
+        low.luma = vec![150; w * h];
+        low.cb = vec![110; w * h];
+        low.cr = vec![150; w * h];
+        low.max = low.luma.clone();
+        mask.area = mask.mask.iter().map(|&m| m as u32).sum();
+        (low, mask)
+    }
+
+    /// A little finger a sixth narrower than the others, its outer side cut by the frame's
+    /// right edge, its cap's apex in view: placed by the apex and its own inner edge, not given
+    /// the typical width (which put its centre 5 px further out at low resolution, its width a
+    /// fifth too high and its print area a fifth too far out of frame).
+    #[test]
+    fn a_finger_cut_at_the_side_keeps_its_own_width() {
+        // Low-resolution units; the little finger spans 290-326 in a 320-wide mask.
+        let fingers = [
+            (60.0, 22.0, 40.0),
+            (112.0, 22.0, 20.0),
+            (164.0, 22.0, 30.0),
+            (308.0, 18.0, 70.0),
+        ];
+        let (low, mask) = drawn_hand(&fingers, 150);
+        let mut finder = FingerFinder::new();
+        let mut geo = HandGeometry::default();
+        finder.find(&mask, &low, &Config::default(), &mut geo);
+        let little = geo
+            .fingers
+            .iter()
+            .find(|f| f.tip[0] > 4.0 * 250.0)
+            .expect("the cut little finger is found");
+        let (true_x, true_w) = (4.0 * 308.0, 4.0 * 36.0);
+        // Tolerances: a tenth of its width for the tip's position and for the width (mask
+        // pixels are 4 full-resolution pixels; the apex row is a few pixels wide).
+        assert!(
+            (little.tip[0] - true_x).abs() <= 0.1 * true_w,
+            "tip x {} vs {true_x}",
+            little.tip[0]
+        );
+        assert!(
+            (little.width_px / true_w - 1.0).abs() <= 0.1,
+            "width {} vs {true_w}",
+            little.width_px
+        );
+        let truth = pad_inside_fraction(
+            [true_x, 4.0 * 70.0],
+            [0.0, -1.0],
+            true_w,
+            PAD_LENGTH_W * true_w,
+            1280.0,
+            720.0,
+        );
+        // Tolerance 0.05 of the print area.
+        assert!(
+            (little.inside_fraction - truth).abs() <= 0.05,
+            "inside {} vs {truth}",
+            little.inside_fraction
+        );
+    }
 
     /// The profile bins of every row width a grid can have (rows of 5 to 4095 columns), equal
     /// to the per-pixel expression `split_fused` used before (tolerance zero).
