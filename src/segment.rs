@@ -225,6 +225,10 @@ pub struct Segmenter {
     grown: Vec<u32>,
     /// Which frame `barrier` belongs to; `None` when it is not valid.
     barrier_key: Option<PlaneKey>,
+    /// The edge strength threshold `barrier` was cut at.
+    barrier_t: u8,
+    /// The same edge strength cut at another threshold, for [`Segmenter::edge_cut_at`].
+    scaled_barrier: Vec<u8>,
 }
 
 /// Identifies the low-resolution planes an edge map was computed from: their buffers, size and
@@ -362,6 +366,19 @@ impl Segmenter {
     /// False, leaving `out` as it was, when the edge map is not this frame's (`segment` or
     /// `refine` computes it) or `mask` is not of `low`'s size.
     pub fn edge_cut(&mut self, low: &LowRes, mask: &HandMask, out: &mut HandMask) -> bool {
+        self.edge_cut_at(low, mask, 1.0, out)
+    }
+
+    /// [`Segmenter::edge_cut`] along the edge map thresholded at `scale` times its usual
+    /// threshold (not below the dim-frame floor): below 1 a fainter outline cuts too, above 1
+    /// only stronger ones (creases and ridge texture cut less). Same `false` cases.
+    pub fn edge_cut_at(
+        &mut self,
+        low: &LowRes,
+        mask: &HandMask,
+        scale: f32,
+        out: &mut HandMask,
+    ) -> bool {
         let (w, h) = (low.width as usize, low.height as usize);
         let n = w * h;
         if w < 3
@@ -372,8 +389,27 @@ impl Segmenter {
         {
             return false;
         }
+        let barrier = if scale == 1.0 || self.edge.len() != n {
+            &self.barrier
+        } else {
+            // As `edge_barrier` thresholds and thickens the edge strength it leaves in `edge`.
+            let t = (self.barrier_t as f32 * scale).max(EDGE_FLOOR_MIN) as u8;
+            self.cand.clear();
+            self.cand.extend(self.edge.iter().map(|&e| (e >= t) as u8));
+            self.scaled_barrier.clear();
+            self.scaled_barrier.resize(n, 0);
+            morph3(
+                &self.cand,
+                &mut self.tmp,
+                &mut self.scaled_barrier,
+                w,
+                h,
+                true,
+            );
+            &self.scaled_barrier
+        };
         out.copy_from(mask);
-        for (o, &e) in out.mask.iter_mut().zip(&self.barrier) {
+        for (o, &e) in out.mask.iter_mut().zip(barrier) {
             *o &= (e == 0) as u8;
         }
         self.fill_holes(w, h, &mut out.mask);
@@ -848,6 +884,7 @@ impl Segmenter {
         let mean_luma = luma_sum as f32 / n as f32;
         let floor = (EDGE_FLOOR * mean_luma / EDGE_FLOOR_LUMA).clamp(EDGE_FLOOR_MIN, EDGE_FLOOR);
         let t = (3 * median).clamp(floor as u32, 255) as u8;
+        self.barrier_t = t;
         // Edge pixels, thickened by one so small breaks in an outline do not let the
         // background leak into the hand.
         self.cand.clear();
@@ -1894,6 +1931,34 @@ mod tests {
             "area {}",
             cut.area
         );
+    }
+
+    /// The threshold scale of `edge_cut_at`: at 1 it is `edge_cut`; above the strongest edge
+    /// between the bars nothing separates them; below 1 the cut keeps them apart too.
+    #[test]
+    fn edge_cut_at_scales_the_edge_threshold() {
+        let (low, blob) = touching_bars();
+        let (w, h) = (low.width as usize, low.height as usize);
+        let mut seg = Segmenter::new();
+        let mut scratch = HandMask::default();
+        seg.segment(&low, &mut scratch);
+        let pieces = |seg: &mut Segmenter, scale: f32| {
+            let mut cut = HandMask::default();
+            assert!(seg.edge_cut_at(&low, &blob, scale, &mut cut));
+            let (mut labels, mut s) = (Vec::new(), LabelScratch::default());
+            (label(&cut.mask, 1, w, h, false, &mut labels, &mut s), cut)
+        };
+        let mut plain = HandMask::default();
+        assert!(seg.edge_cut(&low, &blob, &mut plain));
+        let (n1, at1) = pieces(&mut seg, 1.0);
+        assert_eq!((n1, &at1.mask), (2, &plain.mask));
+        assert_eq!(pieces(&mut seg, 0.6).0, 2);
+        // A threshold above every edge strength in the frame: no barrier, the blob stays whole.
+        let strongest = seg.edge.iter().copied().max().unwrap_or(0);
+        assert!(strongest < 255, "edge strength saturates: {strongest}");
+        let above = (strongest as f32 + 1.0) / seg.barrier_t.max(1) as f32;
+        let (n, whole) = pieces(&mut seg, above);
+        assert_eq!((n, whole.area), (1, blob.area));
     }
 
     #[test]
