@@ -15,7 +15,7 @@ use crate::exposure::ExposureAnalyzer;
 use crate::fingers::{Finger, FingerFinder, HandGeometry};
 use crate::focus::{FocusAnalyzer, FocusMeasure};
 use crate::frame::{FrameView, LowRes, Rect};
-use crate::report::{FingerReport, PpiSource, Reason, ReasonCode, Report, Verdict};
+use crate::report::{FingerName, FingerReport, PpiSource, Reason, ReasonCode, Report, Verdict};
 use crate::ridge::{RidgeAnalyzer, RidgeMeasure};
 use crate::segment::{self, HandMask, Segmenter};
 
@@ -209,16 +209,21 @@ impl Analyzer {
                 }
             }
         }
-        // Third pass, for a hand still short of fingers: a mask cut along the edge map. A finger
-        // the colour mask joined to a skin-coloured background, or to its neighbour, is often
-        // still outlined there (the outline that the colour step could not see), so its pieces
-        // show it. Believed only when the pieces show exactly the expected count and every
-        // finger already found among them: the cut also splits palms along their creases, and
-        // a piece of palm is not a finger the first pass missed. The first mask is cut first,
-        // then the refitted one when the second pass made one (it joins other things).
+        // Third pass, for a hand still short of fingers or with too many: a mask cut along the
+        // edge map. A finger the colour mask joined to a skin-coloured background, or to its
+        // neighbour, is often still outlined there (the outline that the colour step could not
+        // see), so its pieces show it; a finger the finder read as strips of a background-wide
+        // mask comes out whole. Believed only when the pieces show exactly the expected count
+        // and, short of fingers, every finger already found among them (the cut also splits
+        // palms along their creases, and a piece of palm is not a finger the first pass
+        // missed), or, with too many, two found pieces merged into one finger and no thumb lost
+        // (a thumb in view must stay in view). The first mask is cut first, then the refitted
+        // one when the second pass made one (it joins other things).
         let expected = self.config.expected_fingers;
         let found = self.geometry.count();
-        if found >= MIN_FOUND_FOR_EDGE_CUT && found < expected {
+        let short = found >= MIN_FOUND_FOR_EDGE_CUT && found < expected;
+        let over = found > expected;
+        if short || over {
             let (first, second) = if self.mask_pass == MaskPass::Refitted {
                 (&self.mask_first, &self.mask)
             } else {
@@ -243,8 +248,12 @@ impl Analyzer {
                     &mut self.geometry_refined,
                 );
                 completed = self.geometry_refined.count() == expected
-                    && keeps_every_finger(&self.geometry, &self.geometry_refined)
-                    && new_fingers_fit_the_hand(&self.geometry, &self.geometry_refined);
+                    && if short {
+                        keeps_every_finger(&self.geometry, &self.geometry_refined)
+                            && new_fingers_fit_the_hand(&self.geometry, &self.geometry_refined)
+                    } else {
+                        merges_fragments(&self.geometry, &self.geometry_refined)
+                    };
                 if completed {
                     break;
                 }
@@ -794,6 +803,23 @@ fn keeps_every_finger(before: &HandGeometry, after: &HandGeometry) -> bool {
     })
 }
 
+/// Whether `after` (fewer fingers) reads some of `before`'s fingers as pieces of one: a finger
+/// of `after` holds the tips of two or more of them, and no thumb of `before` is lost. A
+/// finger the colour mask split along its ridges or crease becomes whole in the cut; a thumb
+/// in view, which the cut may drop, must stay.
+fn merges_fragments(before: &HandGeometry, after: &HandGeometry) -> bool {
+    let merged = counted(after).any(|b| counted(before).filter(|a| same_tip(a, b)).count() >= 2);
+    let thumb_kept = counted(before)
+        .filter(|a| a.name == FingerName::Thumb)
+        .all(|a| counted(after).any(|b| same_tip(a, b)));
+    merged && thumb_kept
+}
+
+/// The counted fingers of a geometry, as many as a report holds.
+fn counted(geo: &HandGeometry) -> impl Iterator<Item = &Finger> {
+    geo.fingers.iter().filter(|f| f.counted).take(MAX_FINGERS)
+}
+
 /// Whether two fingers' tips lie within one finger width of each other.
 fn same_tip(a: &Finger, b: &Finger) -> bool {
     let (dx, dy) = (a.tip[0] - b.tip[0], a.tip[1] - b.tip[1]);
@@ -936,6 +962,42 @@ mod tests {
             finger(400.0, 95.0),
         ]);
         assert!(!keeps_every_finger(&found, &traded));
+    }
+
+    #[test]
+    fn a_cut_that_merges_pieces_may_not_drop_a_thumb() {
+        let finger = |x: f32, y: f32, width_px: f32, name: FingerName| Finger {
+            tip: [x, y],
+            direction: [0.0, -1.0],
+            width_px,
+            counted: true,
+            name,
+            ..Finger::default()
+        };
+        let hand = |fingers: Vec<Finger>| HandGeometry {
+            fingers,
+            ..HandGeometry::default()
+        };
+        let whole = |x: f32, y: f32| finger(x, y, 80.0, FingerName::Unknown);
+        let cut = hand(vec![
+            whole(100.0, 120.0),
+            whole(200.0, 90.0),
+            whole(300.0, 100.0),
+            whole(400.0, 130.0),
+        ]);
+        // The first pass read the middle finger as two strips 40 px apart, half a finger wide
+        // each: the cut, whole fingers 80 px wide, holds both tips in one.
+        let mut split = cut.fingers.clone();
+        split[1] = finger(180.0, 92.0, 40.0, FingerName::Unknown);
+        split.push(finger(220.0, 92.0, 40.0, FingerName::Unknown));
+        assert!(merges_fragments(&hand(split.clone()), &cut));
+        // The same, with a thumb beside the index finger that the cut lost: not believed.
+        split.push(finger(520.0, 300.0, 90.0, FingerName::Thumb));
+        assert!(!merges_fragments(&hand(split), &cut));
+        // Five whole fingers (one a thumb) against four: nothing merged, not believed.
+        let mut five = cut.fingers.clone();
+        five.push(finger(520.0, 300.0, 90.0, FingerName::Unknown));
+        assert!(!merges_fragments(&hand(five), &cut));
     }
 
     #[test]
