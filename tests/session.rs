@@ -864,12 +864,14 @@ fn feed_allocates_nothing_once_warm() {
 
 // ---------------------------------------------------------------------------------------------
 // The whole pipeline on generated capture sequences (fingerqc::synth): evaluation seeds
-// (>= 1_000_000), 1280x720 at 15 fps so a sequence renders in seconds.
+// (>= 1_000_000), 1920x1080 at 15 fps so a sequence renders in seconds.
 
 mod generated {
     use super::*;
     use fingerqc::ridge::{RidgeAnalyzer, RidgeMeasure};
     use fingerqc::synth::{self, Labels, SequenceSpec};
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex, OnceLock};
 
     pub struct Run {
         pub spec: SequenceSpec,
@@ -883,7 +885,26 @@ mod generated {
         pub capture: Option<fingerqc::Capture>,
     }
 
-    pub fn run(seed: u64, width: u32, height: u32, fps: f32) -> Run {
+    /// The run of one sequence, rendered and analysed once per test binary: several tests read
+    /// the same sequences, and rendering them is most of this file's time.
+    pub fn run(seed: u64, width: u32, height: u32, fps: f32) -> Arc<Run> {
+        type Cell = Arc<OnceLock<Arc<Run>>>;
+        type Runs = Mutex<HashMap<(u64, u32, u32, u32), Cell>>;
+        static RUNS: OnceLock<Runs> = OnceLock::new();
+        let cell = {
+            let mut runs = RUNS
+                .get_or_init(Default::default)
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            runs.entry((seed, width, height, fps.to_bits()))
+                .or_default()
+                .clone()
+        };
+        cell.get_or_init(|| Arc::new(render_and_feed(seed, width, height, fps)))
+            .clone()
+    }
+
+    fn render_and_feed(seed: u64, width: u32, height: u32, fps: f32) -> Run {
         let spec = SequenceSpec {
             fps,
             ..SequenceSpec::new(seed, width, height)
@@ -1133,7 +1154,19 @@ fn capture_on_generated_sequences_is_sharp_and_500_ppi() {
     let mut fired = 0;
     let mut ratios = Vec::new();
     let mut crop_ppis = Vec::new();
-    for seed in 1_000_000u64..1_000_010 {
+    let seeds = 1_000_000u64..1_000_010;
+    // Rendered two at a time (the runs are cached), so this test is not the one long thread.
+    std::thread::scope(|s| {
+        for half in [0, 1] {
+            let seeds = seeds.clone();
+            s.spawn(move || {
+                for seed in seeds.skip(half).step_by(2) {
+                    generated::run(seed, 1920, 1080, 15.0);
+                }
+            });
+        }
+    });
+    for seed in seeds {
         let r = generated::run(seed, 1920, 1080, 15.0);
         let settle = (r.spec.approach_s + r.spec.shake_s) as f64;
         assert!(
