@@ -808,7 +808,7 @@ fn keeps_every_finger(before: &HandGeometry, after: &HandGeometry) -> bool {
 /// finger the colour mask split along its ridges or crease becomes whole in the cut; a thumb
 /// in view, which the cut may drop, must stay.
 fn merges_fragments(before: &HandGeometry, after: &HandGeometry) -> bool {
-    let merged = counted(after).any(|b| counted(before).filter(|a| same_tip(a, b)).count() >= 2);
+    let merged = counted(after).any(|b| counted(before).filter(|a| holds_tip(b, a)).count() >= 2);
     let thumb_kept = counted(before)
         .filter(|a| a.name == FingerName::Thumb)
         .all(|a| counted(after).any(|b| same_tip(a, b)));
@@ -818,6 +818,17 @@ fn merges_fragments(before: &HandGeometry, after: &HandGeometry) -> bool {
 /// The counted fingers of a geometry, as many as a report holds.
 fn counted(geo: &HandGeometry) -> impl Iterator<Item = &Finger> {
     geo.fingers.iter().filter(|f| f.counted).take(MAX_FINGERS)
+}
+
+/// Whether `a`'s tip lies on `b`: within one width of `b`'s tip, or on its axis below the tip
+/// (within `b`'s half width across it, and its visible length and one width more along it: the
+/// cut may end `b` at the crease a first-pass piece starts from).
+fn holds_tip(b: &Finger, a: &Finger) -> bool {
+    let (dx, dy) = (a.tip[0] - b.tip[0], a.tip[1] - b.tip[1]);
+    let below = -(dx * b.direction[0] + dy * b.direction[1]);
+    let across = (dx * b.direction[1] - dy * b.direction[0]).abs();
+    same_tip(a, b)
+        || (below >= 0.0 && below <= b.length_px + b.width_px && across <= 0.5 * b.width_px)
 }
 
 /// Whether two fingers' tips lie within one finger width of each other.
@@ -991,6 +1002,19 @@ mod tests {
         split[1] = finger(180.0, 92.0, 40.0, FingerName::Unknown);
         split.push(finger(220.0, 92.0, 40.0, FingerName::Unknown));
         assert!(merges_fragments(&hand(split.clone()), &cut));
+        // A piece cut off below a crease lies on the whole finger's axis, under its tip.
+        let mut creased = cut.fingers.clone();
+        creased.push(finger(205.0, 230.0, 60.0, FingerName::Unknown));
+        let whole_ring = Finger {
+            length_px: 100.0,
+            ..cut.fingers[1].clone()
+        };
+        let mut cut_short = cut.clone();
+        cut_short.fingers[1] = whole_ring;
+        assert!(merges_fragments(&hand(creased.clone()), &cut_short));
+        // Beside the finger (more than half its width off the axis) it is not a piece of it.
+        creased[4].tip[0] = 250.0;
+        assert!(!merges_fragments(&hand(creased), &cut_short));
         // The same, with a thumb beside the index finger that the cut lost: not believed.
         split.push(finger(520.0, 300.0, 90.0, FingerName::Thumb));
         assert!(!merges_fragments(&hand(split), &cut));
