@@ -48,6 +48,10 @@ pub struct Analyzer {
     geometry_refined: HandGeometry,
     /// A mask cut along the edge map, tried when fingers are still missing.
     mask_cut: HandMask,
+    /// The close-up probe's luma, mask and ridge measurement.
+    probe_roi: Vec<u8>,
+    probe_mask: Vec<u8>,
+    probe_ridges: RidgeMeasure,
     /// Which pass the current mask and geometry come from.
     mask_pass: MaskPass,
     ridge: RidgeAnalyzer,
@@ -117,6 +121,9 @@ impl Analyzer {
             geometry: HandGeometry::default(),
             geometry_refined: HandGeometry::default(),
             mask_cut: HandMask::default(),
+            probe_roi: Vec::new(),
+            probe_mask: Vec::new(),
+            probe_ridges: RidgeMeasure::default(),
             mask_pass: MaskPass::Colour,
             ridge: RidgeAnalyzer::new(),
             focus: FocusAnalyzer::new(),
@@ -292,6 +299,29 @@ impl Analyzer {
                 np += 1;
             }
         }
+        if np == 0 && nf <= CLOSE_UP_MAX_FINGERS && self.geometry.hand_fraction >= CLOSE_UP_MIN_FILL
+        {
+            // Fingers too large for the finder to trace (a hand a few cm from the lens) leave it
+            // with stubs and no ridges measured on them; the ridges of the frame's middle are
+            // still there to say how close the hand is.
+            let mut probe = None;
+            for c in &boxes[..nf] {
+                let centre = [
+                    c.x as f32 + c.width as f32 / 2.0,
+                    c.y as f32 + c.height as f32 / 2.0,
+                ];
+                probe = self.probe_close_up(frame, centre);
+                if probe.is_some() {
+                    break;
+                }
+            }
+            if let Some(p) = probe {
+                if p * 25.4 / self.config.ridge.period_mm > self.config.ppi.max {
+                    periods[0] = p;
+                    np = 1;
+                }
+            }
+        }
         report.ppi = distance::estimate(&periods[..np], &widths[..nf], w, h, &self.config);
         distance::check_against_area(
             &mut report.ppi,
@@ -385,6 +415,35 @@ impl Analyzer {
         decide(report, &self.geometry, &self.config);
         report.elapsed_us = start.elapsed().as_micros().min(u64::MAX as u128) as u64;
         Ok(())
+    }
+
+    /// Ridge period (pixels) of a square of the frame, its side `CLOSE_UP_SIDE` of the frame's
+    /// shorter side, centred on the hand mask's centroid and measured inside the mask.
+    fn probe_close_up(&mut self, frame: &FrameView, centre: [f32; 2]) -> Option<f32> {
+        let (cx, cy) = (centre[0] as f64, centre[1] as f64);
+        let side = (frame.width().min(frame.height()) as f64 * CLOSE_UP_SIDE) as u32;
+        let x0 = (cx - side as f64 / 2.0).clamp(0.0, (frame.width() - side) as f64) as u32;
+        let y0 = (cy - side as f64 / 2.0).clamp(0.0, (frame.height() - side) as f64) as u32;
+        let rect = frame.copy_luma(
+            Rect {
+                x: x0,
+                y: y0,
+                width: side,
+                height: side,
+            },
+            &mut self.probe_roi,
+        );
+        fill_roi_mask(&self.mask, &self.mask.mask, rect, &mut self.probe_mask);
+        self.ridge.set_finger_axis(None);
+        self.ridge.measure_strided(
+            &self.probe_roi,
+            &self.probe_mask,
+            rect.width as usize,
+            rect.height as usize,
+            rect.width as usize,
+            &mut self.probe_ridges,
+        );
+        self.probe_ridges.period_px
     }
 
     fn measure_ridges(
@@ -736,6 +795,14 @@ fn decide(report: &mut Report, geo: &HandGeometry, config: &Config) {
         Verdict::Reject
     };
 }
+
+/// Most counted fingers, and least share of the frame the hand mask covers, at which a frame
+/// with no ridges measured on its fingers is probed for a hand too close to trace.
+const CLOSE_UP_MAX_FINGERS: usize = 3;
+const CLOSE_UP_MIN_FILL: f32 = 0.35;
+/// Side of the close-up probe, as a share of the frame's shorter side: four or more ridge
+/// periods per block even at twice the maximum ppi.
+const CLOSE_UP_SIDE: f64 = 0.6;
 
 /// Fewest fingers the first passes must have found before the edge-cut pass may complete the
 /// hand: it recovers a finger or two the colour mask joined to something, not a hand the
