@@ -302,8 +302,9 @@ impl Analyzer {
         if np == 0 && nf <= CLOSE_UP_MAX_FINGERS && self.geometry.hand_fraction >= CLOSE_UP_MIN_FILL
         {
             // Fingers too large for the finder to trace (a hand a few cm from the lens) leave it
-            // with stubs and no ridges measured on them; the ridges of the frame's middle are
-            // still there to say how close the hand is.
+            // with stubs and no ridges measured on them (the ridge stage sizes its blocks to the
+            // stub); the ridges around a stub, read in frame-sized blocks, still say how close
+            // the hand is. Used only to tell a close-up: a lower reading is left to the rulers.
             let mut probe = None;
             for c in &boxes[..nf] {
                 let centre = [
@@ -418,7 +419,8 @@ impl Analyzer {
     }
 
     /// Ridge period (pixels) of a square of the frame, its side `CLOSE_UP_SIDE` of the frame's
-    /// shorter side, centred on the hand mask's centroid and measured inside the mask.
+    /// shorter side, centred on `centre` (moved inside the frame) and measured inside the hand
+    /// mask.
     fn probe_close_up(&mut self, frame: &FrameView, centre: [f32; 2]) -> Option<f32> {
         let (cx, cy) = (centre[0] as f64, centre[1] as f64);
         let side = (frame.width().min(frame.height()) as f64 * CLOSE_UP_SIDE) as u32;
@@ -823,13 +825,7 @@ const EDGE_CUT_SCALES: [f32; 4] = [1.0, 0.8, 1.3, 1.7];
 /// below the middle one's; a curled finger or a knuckle under the palm, which a finer cut also
 /// separates, sits three or more widths lower.
 fn new_fingers_fit_the_hand(before: &HandGeometry, after: &HandGeometry) -> bool {
-    let found = || {
-        before
-            .fingers
-            .iter()
-            .filter(|f| f.counted)
-            .take(MAX_FINGERS)
-    };
+    let found = || counted(before);
     let (dx, dy) = found().fold((0.0, 0.0), |(x, y), f| {
         (x + f.direction[0], y + f.direction[1])
     });
@@ -850,7 +846,7 @@ fn new_fingers_fit_the_hand(before: &HandGeometry, after: &HandGeometry) -> bool
     ) else {
         return true;
     };
-    after.fingers.iter().filter(|b| b.counted).all(|b| {
+    counted(after).all(|b| {
         found().any(|a| same_tip(a, b)) || tip - along(b.tip) <= NEW_FINGER_MAX_DROP_W * width
     })
 }
@@ -861,13 +857,7 @@ const NEW_FINGER_MAX_DROP_W: f32 = 3.0;
 /// Whether every counted finger of `before` has a counted finger of `after` within one finger
 /// width of its tip: the new pass must add fingers, not trade the ones found for others.
 fn keeps_every_finger(before: &HandGeometry, after: &HandGeometry) -> bool {
-    before.fingers.iter().filter(|a| a.counted).all(|a| {
-        after
-            .fingers
-            .iter()
-            .filter(|b| b.counted)
-            .any(|b| same_tip(a, b))
-    })
+    counted(before).all(|a| counted(after).any(|b| same_tip(a, b)))
 }
 
 /// Whether `after` (fewer fingers) reads some of `before`'s fingers as pieces of one: a finger
@@ -1072,12 +1062,8 @@ mod tests {
         // A piece cut off below a crease lies on the whole finger's axis, under its tip.
         let mut creased = cut.fingers.clone();
         creased.push(finger(205.0, 230.0, 60.0, FingerName::Unknown));
-        let whole_ring = Finger {
-            length_px: 100.0,
-            ..cut.fingers[1].clone()
-        };
         let mut cut_short = cut.clone();
-        cut_short.fingers[1] = whole_ring;
+        cut_short.fingers[1].length_px = 100.0;
         assert!(merges_fragments(&hand(creased.clone()), &cut_short));
         // Beside the finger (more than half its width off the axis) it is not a piece of it.
         creased[4].tip[0] = 250.0;
