@@ -317,7 +317,7 @@ impl Analyzer {
                 }
             }
             if let Some(p) = probe {
-                if p * 25.4 / self.config.ridge.period_mm > self.config.ppi.max {
+                if distance::ppi_from_ridge_period(p, &self.config) > self.config.ppi.max {
                     periods[0] = p;
                     np = 1;
                 }

@@ -81,6 +81,12 @@ fn rel_spread(v: &[f32], centre: f32) -> f32 {
     (ss / (v.len() - 1) as f32).sqrt()
 }
 
+/// The ridge ruler: the resolution (ppi) at which a ridge period of `period_px` pixels is the
+/// adult median ridge period of `config.ridge.period_mm`.
+pub fn ppi_from_ridge_period(period_px: f32, config: &Config) -> f32 {
+    period_px * 25.4 / config.ridge.period_mm
+}
+
 /// Combines per-fingertip ridge periods (pixels) and finger widths (pixels) into one estimate.
 pub fn estimate(
     periods_px: &[f32],
@@ -96,7 +102,7 @@ pub fn estimate(
         if nr == MAX_FINGERS {
             break;
         }
-        ridge_ppi[nr] = p * mm / config.ridge.period_mm;
+        ridge_ppi[nr] = ppi_from_ridge_period(p, config);
         nr += 1;
     }
     let mut width_ppi = [0f32; MAX_FINGERS];
