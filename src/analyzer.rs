@@ -735,7 +735,14 @@ fn decide(report: &mut Report, geo: &HandGeometry, config: &Config) {
         // dark or overexposed frame the light explains the missing ridges as well: the user is
         // told about the light, and focus is judged once it is right (training seeds 0-799:
         // 12 such too_blurry calls, all wrong; the 9 right guesses had the light right).
-        let blur_judged = digits_plausible && (report.focus.measured || exposure_ok);
+        // Nor in a close-up the finder traced as a few stubs: the ridge stage sized its blocks
+        // to the stubs, so unresolved ridges there say how close the hand is, not how blurred
+        // (the close-up probe's premise; training seeds 0-799: 4 such too_blurry calls, all
+        // wrong).
+        let close_up_stubs =
+            usize::from(count) <= CLOSE_UP_MAX_FINGERS && report.hand_fraction >= CLOSE_UP_MIN_FILL;
+        let blur_judged =
+            digits_plausible && (report.focus.measured || (exposure_ok && !close_up_stubs));
         if blur_judged && blur >= f.max_blur_mm {
             push(ReasonCode::TooBlurry, blur, f.max_blur_mm);
         } else if blur_judged && motion >= f.max_motion_mm {
@@ -991,6 +998,39 @@ mod tests {
         assert!(!far(reasons(4, 230.0, PpiSource::Width)));
         assert!(far(reasons(3, 120.0, PpiSource::Ridges)));
         assert!(far(reasons(4, 30.0, PpiSource::Ridges)));
+    }
+
+    /// Focus read nowhere (no ridges, no silhouette) in good light: the unresolved ceiling is
+    /// reported as `too_blurry` for four traced fingers, but not for two or three stubs
+    /// covering much of the frame (a close-up: its ridges were sought in blocks sized to the
+    /// stubs), nor for a frame whose focus was read and found sharp.
+    #[test]
+    fn unread_focus_is_not_called_blurry_in_a_close_up() {
+        let config = Config::default();
+        let reasons = |count: u8, hand_fraction: f32, measured: bool| {
+            let geo = HandGeometry {
+                hand_present: true,
+                hand: config.expected_hand,
+                ..HandGeometry::default()
+            };
+            let mut report = Report {
+                finger_count: count,
+                hand_fraction,
+                ..Report::default()
+            };
+            report.exposure.mean = 120.0;
+            report.exposure.pixels = 100_000;
+            report.focus.measured = measured;
+            report.focus.blur_mm = Some(if measured { 0.05 } else { 0.24 });
+            decide(&mut report, &geo, &config);
+            report.reasons.iter().map(|r| r.code).collect::<Vec<_>>()
+        };
+        let blurry = |codes: Vec<ReasonCode>| codes.contains(&ReasonCode::TooBlurry);
+        assert!(blurry(reasons(4, 0.5, false)));
+        assert!(blurry(reasons(2, 0.2, false)));
+        assert!(!blurry(reasons(2, 0.5, false)));
+        assert!(!blurry(reasons(3, 0.35, false)));
+        assert!(!blurry(reasons(4, 0.5, true)));
     }
 
     /// The edge-cut pass's guard: an added finger whose tip sits about where a little finger's
