@@ -201,10 +201,29 @@ const MAX_RULER_SIGMAS: f32 = 2.0;
 /// harmonic), and the ridge estimate, the sharper ruler, is returned alone. Non-finite or
 /// non-positive inputs give the other one (`None` when neither is usable).
 pub fn combine_rulers(from_ridges: Option<f32>, from_width: Option<f32>) -> Option<f32> {
+    combine_rulers_with_spread(from_ridges, 0.0, from_width, 0.0)
+}
+
+/// [`combine_rulers`] with each reading's own relative spread (one standard deviation, e.g.
+/// between the frames it was pooled over) added to its ruler's spread between people: a
+/// width reading that wanders from frame to frame while the hand is still comes from a mask
+/// that is not holding the fingers' outline, and counts for less. Negative or non-finite
+/// spreads count as 0.
+pub fn combine_rulers_with_spread(
+    from_ridges: Option<f32>,
+    ridges_spread: f32,
+    from_width: Option<f32>,
+    width_spread: f32,
+) -> Option<f32> {
     let ok = |v: Option<f32>| v.filter(|p| p.is_finite() && *p > 0.0);
+    let extra = |s: f32| if s.is_finite() { s.max(0.0) } else { 0.0 };
     match (ok(from_ridges), ok(from_width)) {
         (Some(r), Some(w)) => {
-            let (vr, vw) = (RIDGE_SPREAD * RIDGE_SPREAD, WIDTH_SPREAD * WIDTH_SPREAD);
+            let (sr, sw) = (extra(ridges_spread), extra(width_spread));
+            let (vr, vw) = (
+                RIDGE_SPREAD * RIDGE_SPREAD + sr * sr,
+                WIDTH_SPREAD * WIDTH_SPREAD + sw * sw,
+            );
             let d = (w / r).ln();
             if d.abs() > MAX_RULER_SIGMAS * (vr + vw).sqrt() {
                 return Some(r);
@@ -338,6 +357,34 @@ mod tests {
         assert_eq!(combine_rulers(None, Some(400.0)), Some(400.0));
         assert_eq!(combine_rulers(Some(400.0), Some(f32::NAN)), Some(400.0));
         assert_eq!(combine_rulers(Some(-1.0), None), None);
+    }
+
+    #[test]
+    fn a_wandering_reading_counts_for_less() {
+        // A width reading that wanders 15% between frames: its variance grows to 0.14^2 +
+        // 0.15^2, and its weight falls from 0.29 to 0.16.
+        let steady = combine_rulers_with_spread(Some(500.0), 0.0, Some(420.0), 0.0).expect("both");
+        let wandering =
+            combine_rulers_with_spread(Some(500.0), 0.0, Some(420.0), 0.15).expect("both");
+        let (vr, vw) = (0.09f32.powi(2), 0.14f32.powi(2) + 0.15f32.powi(2));
+        let want = 500.0 * ((420f32 / 500.0).ln() * vr / (vr + vw)).exp();
+        assert!((wandering - want).abs() < 0.01, "{wandering} vs {want}");
+        assert!(
+            steady < wandering && wandering < 500.0,
+            "{steady} {wandering}"
+        );
+        // No spread is combine_rulers; garbage spreads count as none.
+        assert_eq!(
+            Some(steady),
+            combine_rulers(Some(500.0), Some(420.0)),
+            "zero spread"
+        );
+        for bad in [f32::NAN, -0.3, f32::NEG_INFINITY] {
+            assert_eq!(
+                combine_rulers_with_spread(Some(500.0), bad, Some(420.0), bad),
+                Some(steady)
+            );
+        }
     }
 
     #[test]

@@ -33,7 +33,7 @@
 
 use crate::analyzer::Analyzer;
 use crate::config::Config;
-use crate::distance::{combine_rulers, median_in_place};
+use crate::distance::{combine_rulers_with_spread, median_in_place};
 use crate::error::{Error, Result};
 use crate::frame::{FrameView, LowRes, Rect};
 use crate::report::{FingerName, FingerReport, Language, PpiSource, ReasonCode, Report, Verdict};
@@ -351,8 +351,8 @@ pub struct Capture {
     /// One crop per finger of the report, in the report's order; none when no ppi was estimated
     /// (the scale would be unknown). The scale is the same for every crop: the stretch's frames
     /// show one hand held at one distance, so the median over those frames of the ridge ruler
-    /// and of the width ruler, combined by their spreads between people
-    /// ([`crate::distance::combine_rulers`]), stands for the captured frame.
+    /// and of the width ruler, combined by their spreads between people and between those
+    /// frames ([`crate::distance::combine_rulers_with_spread`]), stands for the captured frame.
     pub fingers: Vec<FingerCrop>,
 }
 
@@ -999,7 +999,24 @@ impl PpiPool {
             let mut buf = *v;
             median_in_place(buf.get_mut(..n.min(POOL))?)
         };
-        combine_rulers(median(&self.ridge, self.nr), median(&self.width, self.nw))
+        let (r, w) = (median(&self.ridge, self.nr), median(&self.width, self.nw));
+        let spread = |v: &[f32; POOL], n: usize, centre: Option<f32>| -> f32 {
+            let (Some(c), Some(vals)) = (centre, v.get(..n.min(POOL))) else {
+                return 0.0;
+            };
+            let mut dev = [0f32; POOL];
+            for (d, &x) in dev.iter_mut().zip(vals) {
+                *d = ((x - c) / c.max(1e-3)).abs();
+            }
+            // The median absolute deviation, as a standard deviation.
+            median_in_place(&mut dev[..vals.len()]).map_or(0.0, |m| 1.4826 * m)
+        };
+        combine_rulers_with_spread(
+            r,
+            spread(&self.ridge, self.nr, r),
+            w,
+            spread(&self.width, self.nw, w),
+        )
     }
 }
 
