@@ -86,6 +86,9 @@ const FINGER_LENGTH_W: f32 = 4.2;
 /// The print area's length in finger widths at the default fraction.
 const PAD_LENGTH_W: f32 = 0.2 * FINGER_LENGTH_W;
 /// Length of a fingertip's rounded cap, in widths (a pad is a little longer than a half
+/// Shortest visible length, in median finger widths, of a candidate that counts as one of five
+/// digits when the thumb is sought.
+const MIN_DIGIT_LENGTH_W: f32 = 0.5;
 /// circle).
 const CAP_LENGTH_W: f32 = 0.6;
 /// A chain must be at least this many widths long to be a finger (a curled finger's knuckle
@@ -1520,8 +1523,15 @@ impl FingerFinder {
         } else {
             (last, sl, ll, wl)
         };
+        // Five digits only if five are more than a sliver: a fragment at the frame's edge (a
+        // fingertip barely in view, a patch of background) does not make the others a thumb.
+        let digits = self
+            .cands
+            .iter()
+            .filter(|c| c.keep && c.length >= MIN_DIGIT_LENGTH_W * med_w)
+            .count();
         // (The little finger is low and may be angled too, but it is narrower, the thumb wider.)
-        let take = if kept >= 5 {
+        let take = if digits >= 5 {
             best > 0.5
         } else {
             best > 2.0 && lower > 1.2 && wider > 0.05
