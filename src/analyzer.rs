@@ -973,25 +973,34 @@ mod tests {
     /// A frame whose only distance reading is the width ruler at 250 ppi (below the 350 minimum):
     /// `too_far` is said with four fingers in good light, and left to the count or the light
     /// otherwise; a ridge reading at the same ppi is believed whatever the count or light.
+    /// The reason codes `decide` gives a hand of the expected side with `count` fingers, in
+    /// good light (mean luma 120 over 100,000 pixels) unless `edit` changes the report.
+    fn decided_codes(count: u8, edit: impl FnOnce(&mut Report)) -> Vec<ReasonCode> {
+        let config = Config::default();
+        let geo = HandGeometry {
+            hand_present: true,
+            hand: config.expected_hand,
+            ..HandGeometry::default()
+        };
+        let mut report = Report {
+            finger_count: count,
+            ..Report::default()
+        };
+        report.exposure.mean = 120.0;
+        report.exposure.pixels = 100_000;
+        edit(&mut report);
+        decide(&mut report, &geo, &config);
+        report.reasons.iter().map(|r| r.code).collect()
+    }
+
     #[test]
     fn width_only_far_needs_the_count_and_the_light() {
-        let config = Config::default();
         let reasons = |count: u8, mean: f32, source: PpiSource| {
-            let geo = HandGeometry {
-                hand_present: true,
-                hand: config.expected_hand,
-                ..HandGeometry::default()
-            };
-            let mut report = Report {
-                finger_count: count,
-                ..Report::default()
-            };
-            report.ppi.ppi = Some(250.0);
-            report.ppi.source = source;
-            report.exposure.mean = mean;
-            report.exposure.pixels = 100_000;
-            decide(&mut report, &geo, &config);
-            report.reasons.iter().map(|r| r.code).collect::<Vec<_>>()
+            decided_codes(count, |report| {
+                report.ppi.ppi = Some(250.0);
+                report.ppi.source = source;
+                report.exposure.mean = mean;
+            })
         };
         let far = |codes: Vec<ReasonCode>| codes.contains(&ReasonCode::TooFar);
         assert!(far(reasons(4, 120.0, PpiSource::Width)));
@@ -1009,24 +1018,12 @@ mod tests {
     /// stubs), nor for a frame whose focus was read and found sharp.
     #[test]
     fn unread_focus_is_not_called_blurry_in_a_close_up() {
-        let config = Config::default();
         let reasons = |count: u8, hand_fraction: f32, measured: bool| {
-            let geo = HandGeometry {
-                hand_present: true,
-                hand: config.expected_hand,
-                ..HandGeometry::default()
-            };
-            let mut report = Report {
-                finger_count: count,
-                hand_fraction,
-                ..Report::default()
-            };
-            report.exposure.mean = 120.0;
-            report.exposure.pixels = 100_000;
-            report.focus.measured = measured;
-            report.focus.blur_mm = Some(if measured { 0.05 } else { 0.24 });
-            decide(&mut report, &geo, &config);
-            report.reasons.iter().map(|r| r.code).collect::<Vec<_>>()
+            decided_codes(count, |report| {
+                report.hand_fraction = hand_fraction;
+                report.focus.measured = measured;
+                report.focus.blur_mm = Some(if measured { 0.05 } else { 0.24 });
+            })
         };
         let blurry = |codes: Vec<ReasonCode>| codes.contains(&ReasonCode::TooBlurry);
         assert!(blurry(reasons(4, 0.5, false)));
