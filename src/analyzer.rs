@@ -970,9 +970,6 @@ mod tests {
         out
     }
 
-    /// A frame whose only distance reading is the width ruler at 250 ppi (below the 350 minimum):
-    /// `too_far` is said with four fingers in good light, and left to the count or the light
-    /// otherwise; a ridge reading at the same ppi is believed whatever the count or light.
     /// The reason codes `decide` gives a hand of the expected side with `count` fingers, in
     /// good light (mean luma 120 over 100,000 pixels) unless `edit` changes the report.
     fn decided_codes(count: u8, edit: impl FnOnce(&mut Report)) -> Vec<ReasonCode> {
@@ -993,6 +990,9 @@ mod tests {
         report.reasons.iter().map(|r| r.code).collect()
     }
 
+    /// A frame whose only distance reading is the width ruler at 250 ppi (below the 350 minimum):
+    /// `too_far` is said with four fingers in good light, and left to the count or the light
+    /// otherwise; a ridge reading at the same ppi is believed whatever the count or light.
     #[test]
     fn width_only_far_needs_the_count_and_the_light() {
         let reasons = |count: u8, mean: f32, source: PpiSource| {

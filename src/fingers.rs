@@ -86,11 +86,11 @@ const FINGER_LENGTH_W: f32 = 4.2;
 /// The print area's length in finger widths at the default fraction.
 const PAD_LENGTH_W: f32 = 0.2 * FINGER_LENGTH_W;
 /// Length of a fingertip's rounded cap, in widths (a pad is a little longer than a half
+/// circle).
+const CAP_LENGTH_W: f32 = 0.6;
 /// Shortest visible length, in median finger widths, of a candidate that counts as one of five
 /// digits when the thumb is sought.
 const MIN_DIGIT_LENGTH_W: f32 = 0.5;
-/// circle).
-const CAP_LENGTH_W: f32 = 0.6;
 /// A chain must be at least this many widths long to be a finger (a curled finger's knuckle
 /// shows as a short bump), unless it runs out of the frame.
 const MIN_FINGER_LENGTH_W: f32 = 1.1;
