@@ -299,8 +299,7 @@ impl Analyzer {
                 np += 1;
             }
         }
-        if np == 0 && nf <= CLOSE_UP_MAX_FINGERS && self.geometry.hand_fraction >= CLOSE_UP_MIN_FILL
-        {
+        if np == 0 && close_up_stubs(nf, self.geometry.hand_fraction) {
             // Fingers too large for the finder to trace (a hand a few cm from the lens) leave it
             // with stubs and no ridges measured on them (the ridge stage sizes its blocks to the
             // stub); the ridges around a stub, read in frame-sized blocks, still say how close
@@ -739,10 +738,9 @@ fn decide(report: &mut Report, geo: &HandGeometry, config: &Config) {
         // to the stubs, so unresolved ridges there say how close the hand is, not how blurred
         // (the close-up probe's premise; training seeds 0-799: 4 such too_blurry calls, all
         // wrong).
-        let close_up_stubs =
-            usize::from(count) <= CLOSE_UP_MAX_FINGERS && report.hand_fraction >= CLOSE_UP_MIN_FILL;
-        let blur_judged =
-            digits_plausible && (report.focus.measured || (exposure_ok && !close_up_stubs));
+        let blur_judged = digits_plausible
+            && (report.focus.measured
+                || (exposure_ok && !close_up_stubs(usize::from(count), report.hand_fraction)));
         if blur_judged && blur >= f.max_blur_mm {
             push(ReasonCode::TooBlurry, blur, f.max_blur_mm);
         } else if blur_judged && motion >= f.max_motion_mm {
@@ -809,12 +807,20 @@ fn decide(report: &mut Report, geo: &HandGeometry, config: &Config) {
 /// with no ridges measured on its fingers is probed for a hand too close to trace.
 const CLOSE_UP_MAX_FINGERS: usize = 3;
 const CLOSE_UP_MIN_FILL: f32 = 0.35;
+
 /// Side of the close-up probe, as a share of the frame's shorter side. The ridge stage's blocks
 /// are about an eighth of the region's side (decimated above 560 px), so the whole side gives
 /// 86-px blocks on a 720p frame: 4.6 ridge periods at 1000 ppi. (0.6 gave 52-px blocks, 2.8
 /// periods at 1000 ppi, too few for a spectral peak: training seeds 0-599 at 720p, too_close
 /// F1 0.70 / 0.77 -> 0.82 / 0.81.)
 const CLOSE_UP_SIDE: f64 = 1.0;
+
+/// Whether `fingers` counted fingers over a hand mask covering `hand_fraction` of the frame
+/// look like a close-up the finder traced as stubs: the probe looks for its ridges, and its
+/// unread focus is not called blurred.
+fn close_up_stubs(fingers: usize, hand_fraction: f32) -> bool {
+    fingers <= CLOSE_UP_MAX_FINGERS && hand_fraction >= CLOSE_UP_MIN_FILL
+}
 
 /// Fewest fingers the first passes must have found before the edge-cut pass may complete the
 /// hand: it recovers a finger or two the colour mask joined to something, not a hand the
