@@ -185,9 +185,22 @@ const MAX_MODES: usize = 4;
 /// and low, may show a tenth of the middle finger's area.
 const MIN_COMPONENT_SHARE: f32 = 0.03;
 
+/// Which of the two luma classes Otsu's threshold splits a gray frame into is taken as hand.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum GrayClass {
+    /// The class that fills the centre of the frame: usually the hand.
+    #[default]
+    Centre,
+    /// The other one: the hand when the background fills the centre too (a bright wall
+    /// showing between and above dark fingers).
+    Other,
+}
+
 /// Segments the hand; owns its scratch buffers.
 #[derive(Debug, Default)]
 pub struct Segmenter {
+    /// Which luma class a gray frame's hand is taken from.
+    gray_class: GrayClass,
     /// Spatial prior per column and per row (separable centre weighting).
     wx: Vec<f32>,
     wy: Vec<f32>,
@@ -301,6 +314,18 @@ impl Segmenter {
         self.clean(w, h, &mut out.mask);
         self.cut_background(low, w, h, &mut out.mask);
         out.area = out.mask.iter().map(|&m| m as u32).sum();
+    }
+
+    /// Gray frames only: segments with luma class `class` taken as hand (see [`GrayClass`]).
+    /// Returns false and leaves `out` as it was when `out` holds a colour frame's mask.
+    pub fn segment_gray_as(&mut self, low: &LowRes, class: GrayClass, out: &mut HandMask) -> bool {
+        if out.colour {
+            return false;
+        }
+        self.gray_class = class;
+        self.segment(low, out);
+        self.gray_class = GrayClass::Centre;
+        !out.colour
     }
 
     /// Segments again with the skin colour refitted on `fingers` (a low-resolution mask of the
@@ -745,7 +770,7 @@ impl Segmenter {
                 }
             }
         }
-        let bright = above >= below;
+        let bright = (above >= below) != (self.gray_class == GrayClass::Other);
         for (m, &l) in out.mask.iter_mut().zip(luma) {
             *m = ((l > t) == bright) as u8;
         }
