@@ -185,7 +185,8 @@ const MAX_MODES: usize = 4;
 /// and low, may show a tenth of the middle finger's area.
 const MIN_COMPONENT_SHARE: f32 = 0.03;
 
-/// Which of the two luma classes Otsu's threshold splits a gray frame into is taken as hand.
+/// Which luma a gray frame's hand mask takes: one of the two classes Otsu's threshold splits
+/// the frame into, or a band fitted on fingers already found.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum GrayClass {
     /// The class that fills the centre of the frame: usually the hand.
@@ -194,6 +195,14 @@ pub enum GrayClass {
     /// The other one: the hand when the background fills the centre too (a bright wall
     /// showing between and above dark fingers).
     Other,
+    /// Luma from `lo` to `hi` inclusive: the band the fingers an earlier pass found fill
+    /// (fingers between a brighter and a darker background, which neither class holds alone).
+    Band {
+        /// Darkest luma taken as hand.
+        lo: u8,
+        /// Brightest luma taken as hand.
+        hi: u8,
+    },
 }
 
 /// Segments the hand; owns its scratch buffers.
@@ -755,6 +764,12 @@ impl Segmenter {
         let mean = luma.iter().map(|&l| l as f32).sum::<f32>() / n as f32;
         let var = luma.iter().map(|&l| (l as f32 - mean).powi(2)).sum::<f32>() / n as f32;
         if var < 16.0 {
+            return;
+        }
+        if let GrayClass::Band { lo, hi } = self.gray_class {
+            for (m, &l) in out.mask.iter_mut().zip(luma) {
+                *m = (l >= lo && l <= hi) as u8;
+            }
             return;
         }
         let t = otsu(&hist, n as u32);

@@ -266,11 +266,12 @@ fn an_edge_fragment_does_not_make_the_little_finger_a_thumb() {
 }
 
 /// Gray frames (a luma-only camera, or a caller that passes the Y plane alone) carry no colour,
-/// so the hand mask is one of the two luma classes Otsu's threshold makes: the one filling the
-/// frame's centre, or in doubt the other one when it shows more finger evidence (a bright wall
-/// between and above dark fingers fills the centre too). Held-out scenes, 1280x720, converted
-/// to BT.601 luma. Where the analyzer kept the other class, the first class's own count (its
-/// mask through the finder) is compared with the truth as well.
+/// so the hand mask is one of the two luma classes Otsu's threshold makes, the one filling the
+/// frame's centre; in doubt, the other class (a bright wall between and above dark fingers
+/// fills the centre too) and then the luma band the fingers found fill, each kept when it shows
+/// more finger evidence. Held-out scenes, 1280x720, converted to BT.601 luma. Where the
+/// analyzer kept a later pass, the first class's own count (its mask through the finder) is
+/// compared with the truth as well.
 #[test]
 fn gray_frames_are_counted_from_either_luma_class() {
     use fingerqc::analyzer::MaskPass;
@@ -280,7 +281,7 @@ fn gray_frames_are_counted_from_either_luma_class() {
     let (w, h) = (1280u32, 720u32);
     let seeds: Vec<u64> = (3_000_000..3_000_200).collect();
     let (a, b) = seeds.split_at(seeds.len() / 2);
-    // (right, frames, other class kept, of which it mended, of which it broke)
+    // (right, frames, a later pass kept, of which it mended, of which it broke)
     let work = |part: &[u64]| -> [usize; 5] {
         let mut t = [0usize; 5];
         let (mut low, mut mask, mut geo) = (
@@ -306,7 +307,8 @@ fn gray_frames_are_counted_from_either_luma_class() {
             let right = report.finger_count == scene.labels.finger_count;
             t[0] += usize::from(right);
             t[1] += 1;
-            if analyzer.internals().mask_pass == MaskPass::GrayOther {
+            let pass = analyzer.internals().mask_pass;
+            if pass == MaskPass::GrayOther || pass == MaskPass::GrayBand {
                 frame.downsample_into(segment::work_factor(w, h), &mut low);
                 seg.segment(&low, &mut mask);
                 finder.find(&mask, &low, &config, &mut geo);
@@ -325,16 +327,16 @@ fn gray_frames_are_counted_from_either_luma_class() {
     let t: Vec<usize> = ta.iter().zip(&tb).map(|(x, y)| x + y).collect();
     let rate = t[0] as f32 / t[1] as f32;
     println!(
-        "gray finger count {}/{} = {rate:.3}; other class kept on {} frames: {} mended, {} broken",
+        "gray finger count {}/{} = {rate:.3}; a later pass kept on {} frames: {} mended, {} broken",
         t[0], t[1], t[2], t[3], t[4]
     );
-    // Measured: 131/200 = 0.655, the other class kept on 60 frames, 21 of them mended and 4
-    // broken (so about 114/200 = 0.57 with the centre's class alone). Floors: the rate 7
-    // frames under the measurement, 10 over the centre's class alone; mended at least 15 and
-    // at least three times as many as broken.
-    assert!(rate >= 0.62, "gray finger count {rate:.3}");
+    // Measured: 138/200 = 0.690 (131 with the other class alone, about 114 with the centre's
+    // class alone: 138 less the 35 frames the later passes mended plus the 4 they broke);
+    // a later pass kept on 90 frames. Floors: the rate 7 frames under the measurement,
+    // mended at least 25 and at least three times as many as broken.
+    assert!(rate >= 0.655, "gray finger count {rate:.3}");
     assert!(
-        t[3] >= 15 && t[3] >= 3 * t[4],
+        t[3] >= 25 && t[3] >= 3 * t[4],
         "mended {} broken {}",
         t[3],
         t[4]
