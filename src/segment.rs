@@ -210,6 +210,8 @@ pub enum GrayClass {
 pub struct Segmenter {
     /// Which luma class a gray frame's hand is taken from.
     gray_class: GrayClass,
+    /// Segment from luma alone even when the frame has colour.
+    luma_only: bool,
     /// Spatial prior per column and per row (separable centre weighting).
     wx: Vec<f32>,
     wy: Vec<f32>,
@@ -315,7 +317,7 @@ impl Segmenter {
         let colour = chroma_dev as f32 / (n.div_ceil(7)) as f32 > 1.5;
         out.colour = colour;
 
-        if colour {
+        if colour && !self.luma_only {
             self.colour_mask(low, w, h, out);
         } else {
             self.gray_mask(low, w, h, out);
@@ -325,16 +327,16 @@ impl Segmenter {
         out.area = out.mask.iter().map(|&m| m as u32).sum();
     }
 
-    /// Gray frames only: segments with luma class `class` taken as hand (see [`GrayClass`]).
-    /// Returns false and leaves `out` as it was when `out` holds a colour frame's mask.
-    pub fn segment_gray_as(&mut self, low: &LowRes, class: GrayClass, out: &mut HandMask) -> bool {
-        if out.colour {
-            return false;
-        }
+    /// Segments from luma alone, as a gray frame is, with luma class `class` taken as hand (see
+    /// [`GrayClass`]), whatever colour the frame has (`out.colour` still says whether it has
+    /// any): the later passes of a gray frame, and of a colour frame whose background shares
+    /// the hand's colour but not its brightness.
+    pub fn segment_luma_as(&mut self, low: &LowRes, class: GrayClass, out: &mut HandMask) {
         self.gray_class = class;
+        self.luma_only = true;
         self.segment(low, out);
+        self.luma_only = false;
         self.gray_class = GrayClass::Centre;
-        !out.colour
     }
 
     /// Segments again with the skin colour refitted on `fingers` (a low-resolution mask of the

@@ -217,15 +217,18 @@ fn geometry_on_generated_scenes() {
         print(bg, &tally(v));
     }
     println!("{:.1} s", start.elapsed().as_secs_f32());
-    // Floors about 0.06 under the held-out measurement (count 0.762, side 0.856, tips 0.86,
-    // no_hand F1 0.49, partially_out_of_frame F1 0.51, with the edge-cut pass and side-cut
-    // fingers placed by their apex; 0.720, 0.833, 0.848, 0.49, 0.47 before both); the design targets are far higher (0.97 / 0.95 / 0.9):
-    // see the report for what still fails (same-colour and cluttered backgrounds above all).
-    assert!(rate(all.count_ok, all.frames) >= 0.68, "finger count");
-    assert!(rate(all.side_ok, all.side_n) >= 0.78, "hand side");
-    assert!(rate(all.tips_ok, all.tips) >= 0.80, "fingertips");
+    // Floors about 0.06 under the held-out measurement: count 0.808, side 0.899, tips 0.876,
+    // no_hand F1 0.49, partially_out_of_frame F1 0.53 with the luma pass for colour frames
+    // in doubt (0.788, 0.870, 0.872, 0.49, 0.52 before it; 0.762, 0.856, 0.86, 0.49, 0.51
+    // before that with the edge-cut pass and side-cut fingers placed by their apex; 0.720,
+    // 0.833, 0.848, 0.49, 0.47 before both). The design targets are far higher (0.97 / 0.95
+    // / 0.9): see the report for what still fails (same-colour and cluttered backgrounds
+    // above all).
+    assert!(rate(all.count_ok, all.frames) >= 0.74, "finger count");
+    assert!(rate(all.side_ok, all.side_n) >= 0.83, "hand side");
+    assert!(rate(all.tips_ok, all.tips) >= 0.81, "fingertips");
     assert!(f1(all.no_hand) >= 0.43, "no_hand F1");
-    assert!(f1(all.pof) >= 0.45, "partially_out_of_frame F1");
+    assert!(f1(all.pof) >= 0.47, "partially_out_of_frame F1");
     // Fingers cut at the frame's side, placed by their cap's apex and their own inner edge:
     // 16 on these seeds, mean |inside fraction error| 0.097 (0.152 when they took the typical
     // width), 14/16 counted as labelled (13/16). Floor with a margin of a few fingers' worth.
@@ -340,5 +343,68 @@ fn gray_frames_are_counted_from_either_luma_class() {
         "mended {} broken {}",
         t[3],
         t[4]
+    );
+}
+
+/// A colour frame still in doubt after the skin colour's refit may take its mask from luma
+/// alone (a background sharing the hand's colour but not its brightness), kept only when that
+/// completes the hand. Held-out scenes, 1280x720: where the analyzer kept the luma pass, the
+/// first pass's own count (its colour mask through the finder) is compared with the truth.
+#[test]
+fn a_colour_frame_in_doubt_may_be_completed_from_luma() {
+    use fingerqc::analyzer::MaskPass;
+    use fingerqc::fingers::{FingerFinder, HandGeometry};
+    use fingerqc::frame::LowRes;
+    use fingerqc::segment::{self, HandMask, Segmenter};
+    let (w, h) = (1280u32, 720u32);
+    let seeds: Vec<u64> = (3_000_000..3_000_200).collect();
+    let (a, b) = seeds.split_at(seeds.len() / 2);
+    // (luma pass kept, of which it mended, of which it broke)
+    let work = |part: &[u64]| -> [usize; 3] {
+        let mut t = [0usize; 3];
+        let (mut low, mut mask, mut geo) = (
+            LowRes::default(),
+            HandMask::default(),
+            HandGeometry::default(),
+        );
+        let (mut seg, mut finder) = (Segmenter::new(), FingerFinder::new());
+        for &seed in part {
+            let scene = synth::scene(seed, w, h);
+            let frame = FrameView::from_rgb_image(&scene.image).expect("frame");
+            let config = Config {
+                mirrored: scene.labels.mirrored,
+                ..Config::default()
+            };
+            let mut analyzer = Analyzer::new(config.clone()).expect("config");
+            let report = analyzer.analyze(&frame).expect("analysis");
+            if analyzer.internals().mask_pass == MaskPass::Luma {
+                let right = report.finger_count == scene.labels.finger_count;
+                frame.downsample_into(segment::work_factor(w, h), &mut low);
+                seg.segment(&low, &mut mask);
+                finder.find(&mask, &low, &config, &mut geo);
+                let first_right = geo.count() == scene.labels.finger_count;
+                t[0] += 1;
+                t[1] += usize::from(right && !first_right);
+                t[2] += usize::from(!right && first_right);
+            }
+        }
+        t
+    };
+    let (ta, tb) = std::thread::scope(|s| {
+        let h = s.spawn(|| work(b));
+        (work(a), h.join().expect("worker"))
+    });
+    let t: Vec<usize> = ta.iter().zip(&tb).map(|(x, y)| x + y).collect();
+    println!(
+        "luma pass kept on {} frames: {} mended, {} broken",
+        t[0], t[1], t[2]
+    );
+    // Measured: kept on 9 frames, 8 mended, 1 broken. Floors: at least 5 mended and three
+    // times as many as broken.
+    assert!(
+        t[1] >= 5 && t[1] >= 3 * t[2],
+        "mended {} broken {}",
+        t[1],
+        t[2]
     );
 }
