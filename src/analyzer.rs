@@ -108,10 +108,10 @@ pub enum MaskPass {
     /// The first or the refitted mask cut along the frame's edge map.
     EdgeCut,
     /// A gray frame: the luma class that does not fill the frame's centre
-    /// ([`GrayClass::Other`](crate::segment::GrayClass::Other)).
+    /// ([`GrayClass::Other`]).
     GrayOther,
     /// A gray frame: the band of luma the fingers of an earlier pass fill
-    /// ([`GrayClass::Band`](crate::segment::GrayClass::Band)).
+    /// ([`GrayClass::Band`]).
     GrayBand,
     /// A colour frame's mask taken from luma alone, as a gray frame's is.
     Luma,
