@@ -212,18 +212,7 @@ impl Analyzer {
                 .refine(&self.low, &self.geometry.finger_mask, &mut self.mask)
             {
                 refitted = true;
-                self.finder.find(
-                    &self.mask,
-                    &self.low,
-                    &self.config,
-                    &mut self.geometry_refined,
-                );
-                if finger_evidence(&self.geometry_refined) > finger_evidence(&self.geometry) {
-                    std::mem::swap(&mut self.geometry, &mut self.geometry_refined);
-                    self.mask_pass = MaskPass::Refitted;
-                } else {
-                    std::mem::swap(&mut self.mask, &mut self.mask_first);
-                }
+                self.keep_if_more_evidence(MaskPass::Refitted);
             }
         }
         if doubtful && !self.mask.colour {
@@ -461,18 +450,25 @@ impl Analyzer {
             self.mask_first.copy_from(&self.mask);
             self.segmenter
                 .segment_luma_as(&self.low, class, &mut self.mask);
-            self.finder.find(
-                &self.mask,
-                &self.low,
-                &self.config,
-                &mut self.geometry_refined,
-            );
-            if finger_evidence(&self.geometry_refined) > finger_evidence(&self.geometry) {
-                std::mem::swap(&mut self.geometry, &mut self.geometry_refined);
-                self.mask_pass = pass;
-            } else {
-                std::mem::swap(&mut self.mask, &mut self.mask_first);
-            }
+            self.keep_if_more_evidence(pass);
+        }
+    }
+
+    /// Runs the finder on `mask`, a later pass's mask (the one it replaces is in `mask_first`),
+    /// and keeps both as `pass` when they show more finger evidence than the geometry held;
+    /// otherwise puts the previous mask back.
+    fn keep_if_more_evidence(&mut self, pass: MaskPass) {
+        self.finder.find(
+            &self.mask,
+            &self.low,
+            &self.config,
+            &mut self.geometry_refined,
+        );
+        if finger_evidence(&self.geometry_refined) > finger_evidence(&self.geometry) {
+            std::mem::swap(&mut self.geometry, &mut self.geometry_refined);
+            self.mask_pass = pass;
+        } else {
+            std::mem::swap(&mut self.mask, &mut self.mask_first);
         }
     }
 
@@ -1032,17 +1028,7 @@ fn finger_luma_band(finger_mask: &[u8], luma: &[u8]) -> Option<(u8, u8)> {
     if total < FINGER_BAND_MIN_PIXELS {
         return None;
     }
-    let percentile = |q: f32| {
-        let target = (q * total as f32) as u32;
-        let mut seen = 0;
-        for (level, &count) in hist.iter().enumerate() {
-            seen += count;
-            if seen > target {
-                return level as f32;
-            }
-        }
-        255.0
-    };
+    let percentile = |q: f32| segment::hist_percentile(&hist, total, q) as f32;
     let (a, b) = (
         percentile(FINGER_BAND_QUANTILE),
         percentile(1.0 - FINGER_BAND_QUANTILE),

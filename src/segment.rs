@@ -1616,8 +1616,13 @@ fn hist_median(hist: &[u32; 256], total: u32) -> f32 {
 }
 
 fn percentile_u8(v: &[u8], q: f32) -> u8 {
-    let hist = histogram_u8(v);
-    let target = (v.len() as f32 * q) as u32;
+    hist_percentile(&histogram_u8(v), v.len() as u32, q)
+}
+
+/// The `q` quantile (0-1) of the `total` values a 256-bin histogram counts: the first level
+/// with more than `q * total` values at or below it (255 when there is none).
+pub(crate) fn hist_percentile(hist: &[u32; 256], total: u32, q: f32) -> u8 {
+    let target = (total as f32 * q) as u32;
     let mut acc = 0;
     for (i, &c) in hist.iter().enumerate() {
         acc += c;
