@@ -200,8 +200,7 @@ impl Analyzer {
         // shows more finger evidence, since a first pass that mistook background for a finger
         // refits on the background. Only when the first pass is in doubt (not the expected
         // count, or no hand side): it doubles the cost of segmentation and geometry.
-        let doubtful = self.geometry.count() != self.config.expected_fingers
-            || self.geometry.hand == Hand::Unknown;
+        let doubtful = self.in_doubt();
         self.mask_pass = MaskPass::Colour;
         // Whether the second pass made a mask: the kept one is `mask`, the other `mask_first`.
         let mut refitted = false;
@@ -215,11 +214,11 @@ impl Analyzer {
                 self.keep_if_more_evidence(MaskPass::Refitted);
             }
         }
-        if doubtful && !self.mask.colour {
-            self.gray_passes();
-        } else if self.geometry.count() != self.config.expected_fingers
-            || self.geometry.hand == Hand::Unknown
-        {
+        if !self.mask.colour {
+            if doubtful {
+                self.gray_passes();
+            }
+        } else if self.in_doubt() {
             self.colour_luma_passes();
         }
         // Third pass, for a hand still short of fingers or with too many: a mask cut along the
@@ -423,8 +422,6 @@ impl Analyzer {
         Ok(())
     }
 
-    /// Ridge period (pixels) of a square of the frame, its side `CLOSE_UP_SIDE` of the frame's
-    /// shorter side, centred on `centre` (moved inside the frame) and measured inside the hand
     /// The second passes of a gray frame in doubt. Its mask is one of the two luma classes
     /// Otsu's threshold makes, the one that fills the frame's centre; but a bright wall showing
     /// between and above dark fingers fills it too, so the other class is tried. Then, with
@@ -434,24 +431,28 @@ impl Analyzer {
     /// count: 0.576 with the centre's class alone, 0.646 with the other class, 0.687 with the
     /// band too; 300 scenes from seed 1,000,000: 0.561, 0.639, 0.679.
     fn gray_passes(&mut self) {
-        for pass in [MaskPass::GrayOther, MaskPass::GrayBand] {
-            let class = if pass == MaskPass::GrayOther {
-                GrayClass::Other
-            } else if self.geometry.count() == self.config.expected_fingers
-                && self.geometry.hand != Hand::Unknown
-            {
-                return;
-            } else {
-                match finger_luma_band(&self.geometry.finger_mask, &self.low.luma) {
-                    Some((lo, hi)) => GrayClass::Band { lo, hi },
-                    None => return,
-                }
-            };
-            self.mask_first.copy_from(&self.mask);
-            self.segmenter
-                .segment_luma_as(&self.low, class, &mut self.mask);
-            self.keep_if_more_evidence(pass);
+        self.try_luma_pass(GrayClass::Other, MaskPass::GrayOther);
+        if !self.in_doubt() {
+            return;
         }
+        if let Some((lo, hi)) = finger_luma_band(&self.geometry.finger_mask, &self.low.luma) {
+            self.try_luma_pass(GrayClass::Band { lo, hi }, MaskPass::GrayBand);
+        }
+    }
+
+    /// A gray frame's later pass: its mask from luma class `class`, kept as `pass` when it
+    /// shows more finger evidence.
+    fn try_luma_pass(&mut self, class: GrayClass, pass: MaskPass) {
+        self.mask_first.copy_from(&self.mask);
+        self.segmenter
+            .segment_luma_as(&self.low, class, &mut self.mask);
+        self.keep_if_more_evidence(pass);
+    }
+
+    /// Whether the geometry held is in doubt: not the expected count, or no hand side. The
+    /// later passes run only then.
+    fn in_doubt(&self) -> bool {
+        self.geometry.count() != self.config.expected_fingers || self.geometry.hand == Hand::Unknown
     }
 
     /// Runs the finder on `mask`, a later pass's mask (the one it replaces is in `mask_first`),
@@ -509,6 +510,8 @@ impl Analyzer {
         }
     }
 
+    /// Ridge period (pixels) of a square of the frame, its side `CLOSE_UP_SIDE` of the frame's
+    /// shorter side, centred on `centre` (moved inside the frame) and measured inside the hand
     /// mask.
     fn probe_close_up(&mut self, frame: &FrameView, centre: [f32; 2]) -> Option<f32> {
         let (cx, cy) = (centre[0] as f64, centre[1] as f64);
@@ -1000,8 +1003,6 @@ fn same_tip(a: &Finger, b: &Finger) -> bool {
     (dx * dx + dy * dy).sqrt() < a.width_px.max(b.width_px)
 }
 
-/// Finger evidence of a geometry: each counted finger by its visible length in widths, up to
-/// three (a finger-shaped blob scores more than a stub of background).
 /// Share of the found fingers' pixels cut off at each end of the luma band a gray frame's
 /// band pass takes (the 10th and 90th percentiles).
 const FINGER_BAND_QUANTILE: f32 = 0.1;
@@ -1040,6 +1041,8 @@ fn finger_luma_band(finger_mask: &[u8], luma: &[u8]) -> Option<(u8, u8)> {
     ))
 }
 
+/// Finger evidence of a geometry: each counted finger by its visible length in widths, up to
+/// three (a finger-shaped blob scores more than a stub of background).
 fn finger_evidence(geo: &HandGeometry) -> f32 {
     geo.fingers
         .iter()

@@ -208,10 +208,6 @@ pub enum GrayClass {
 /// Segments the hand; owns its scratch buffers.
 #[derive(Debug, Default)]
 pub struct Segmenter {
-    /// Which luma class a gray frame's hand is taken from.
-    gray_class: GrayClass,
-    /// Segment from luma alone even when the frame has colour.
-    luma_only: bool,
     /// Spatial prior per column and per row (separable centre weighting).
     wx: Vec<f32>,
     wy: Vec<f32>,
@@ -292,6 +288,12 @@ impl Segmenter {
 
     /// Fills `out` with the hand mask of `low`.
     pub fn segment(&mut self, low: &LowRes, out: &mut HandMask) {
+        self.segment_with(low, None, out);
+    }
+
+    /// [`Segmenter::segment`], from luma alone with luma class `luma` taken as hand when given,
+    /// else from colour when the frame has it (luma's centre class otherwise).
+    fn segment_with(&mut self, low: &LowRes, luma: Option<GrayClass>, out: &mut HandMask) {
         let (w, h) = (low.width as usize, low.height as usize);
         let n = w * h;
         out.width = low.width;
@@ -317,10 +319,9 @@ impl Segmenter {
         let colour = chroma_dev as f32 / (n.div_ceil(7)) as f32 > 1.5;
         out.colour = colour;
 
-        if colour && !self.luma_only {
-            self.colour_mask(low, w, h, out);
-        } else {
-            self.gray_mask(low, w, h, out);
+        match luma {
+            None if colour => self.colour_mask(low, w, h, out),
+            class => self.gray_mask(low, w, h, class.unwrap_or_default(), out),
         }
         self.clean(w, h, &mut out.mask);
         self.cut_background(low, w, h, &mut out.mask);
@@ -332,11 +333,7 @@ impl Segmenter {
     /// any): the later passes of a gray frame, and of a colour frame whose background shares
     /// the hand's colour but not its brightness.
     pub fn segment_luma_as(&mut self, low: &LowRes, class: GrayClass, out: &mut HandMask) {
-        self.gray_class = class;
-        self.luma_only = true;
-        self.segment(low, out);
-        self.luma_only = false;
-        self.gray_class = GrayClass::Centre;
+        self.segment_with(low, Some(class), out);
     }
 
     /// Segments again with the skin colour refitted on `fingers` (a low-resolution mask of the
@@ -755,7 +752,14 @@ impl Segmenter {
 
     /// Gray frames: Otsu on luma decides whether the hand is the bright or dark class, the
     /// centre-weighted majority picks the hand side.
-    fn gray_mask(&mut self, low: &LowRes, w: usize, h: usize, out: &mut HandMask) {
+    fn gray_mask(
+        &mut self,
+        low: &LowRes,
+        w: usize,
+        h: usize,
+        class: GrayClass,
+        out: &mut HandMask,
+    ) {
         let n = w * h;
         let luma = &low.luma[..n];
         let mut hist = [0u32; 256];
@@ -768,7 +772,7 @@ impl Segmenter {
         if var < 16.0 {
             return;
         }
-        if let GrayClass::Band { lo, hi } = self.gray_class {
+        if let GrayClass::Band { lo, hi } = class {
             for (m, &l) in out.mask.iter_mut().zip(luma) {
                 *m = (l >= lo && l <= hi) as u8;
             }
@@ -787,7 +791,7 @@ impl Segmenter {
                 }
             }
         }
-        let bright = (above >= below) != (self.gray_class == GrayClass::Other);
+        let bright = (above >= below) != (class == GrayClass::Other);
         for (m, &l) in out.mask.iter_mut().zip(luma) {
             *m = ((l > t) == bright) as u8;
         }

@@ -13,6 +13,15 @@ use fingerqc::synth::{self, Labels};
 use fingerqc::{Analyzer, Config, FingerName, FrameView, Hand, ReasonCode};
 use std::collections::BTreeMap;
 
+/// The configuration a caller would use for a scene: the defaults, with the `mirrored` flag
+/// the scene was made with.
+fn config_for(labels: &Labels) -> Config {
+    Config {
+        mirrored: labels.mirrored,
+        ..Config::default()
+    }
+}
+
 /// What one frame contributes to the tallies.
 #[derive(Default, Clone)]
 struct Outcome {
@@ -87,11 +96,7 @@ fn run(seeds: std::ops::Range<u64>, width: u32, height: u32) -> Vec<Outcome> {
         part.iter()
             .map(|&seed| {
                 let scene = synth::scene(seed, width, height);
-                let config = Config {
-                    mirrored: scene.labels.mirrored,
-                    ..Config::default()
-                };
-                let mut analyzer = Analyzer::new(config).expect("config");
+                let mut analyzer = Analyzer::new(config_for(&scene.labels)).expect("config");
                 judge(&scene.labels, &mut analyzer, &scene.image)
             })
             .collect()
@@ -255,11 +260,7 @@ fn an_edge_fragment_does_not_make_the_little_finger_a_thumb() {
     let scene = synth::scene(430, 1280, 720);
     assert_eq!(scene.labels.finger_count, 4);
     assert!(!scene.labels.thumb_visible);
-    let mut analyzer = Analyzer::new(Config {
-        mirrored: scene.labels.mirrored,
-        ..Config::default()
-    })
-    .expect("config");
+    let mut analyzer = Analyzer::new(config_for(&scene.labels)).expect("config");
     let frame = FrameView::from_rgb_image(&scene.image).expect("frame");
     let report = analyzer.analyze(&frame).expect("analysis");
     let names: Vec<_> = report.fingers.iter().map(|f| f.name).collect();
@@ -297,20 +298,21 @@ fn later_passes(passes: &[fingerqc::analyzer::MaskPass], gray: bool) -> LaterPas
         let (mut seg, mut finder) = (Segmenter::new(), FingerFinder::new());
         for &seed in part {
             let scene = synth::scene(seed, w, h);
-            let luma: Vec<u8> = scene
-                .image
-                .pixels()
-                .map(|p| fingerqc::frame::luma601(p[0], p[1], p[2]))
-                .collect();
+            let luma: Vec<u8> = if gray {
+                scene
+                    .image
+                    .pixels()
+                    .map(|p| fingerqc::frame::luma601(p[0], p[1], p[2]))
+                    .collect()
+            } else {
+                Vec::new()
+            };
             let frame = if gray {
                 FrameView::new_gray(&luma, w, h, w as usize).expect("gray frame")
             } else {
                 FrameView::from_rgb_image(&scene.image).expect("frame")
             };
-            let config = Config {
-                mirrored: scene.labels.mirrored,
-                ..Config::default()
-            };
+            let config = config_for(&scene.labels);
             let mut analyzer = Analyzer::new(config.clone()).expect("config");
             let report = analyzer.analyze(&frame).expect("analysis");
             let right = report.finger_count == scene.labels.finger_count;
