@@ -328,11 +328,46 @@ impl Analyzer {
             }
         }
         report.ppi = distance::estimate(&periods[..np], &widths[..nf], w, h, &self.config);
+        // Still no ridges: a hand so close that its fingers fill the frame may not have been
+        // traced at all (no mask, or a mask in fragments along its ridges, read as many thin
+        // "fingers"). Its ridges still fill the frame's centre, read there without a mask. Only
+        // a reading above the allowed range is used: it says the hand is too close. Not when
+        // the trace found the expected fingers at widths that put the hand within the range:
+        // that is a hand at that distance whose fingertips showed no ridges, and the frame's
+        // other texture does not overrule it (training seeds 0-599 at 720p: 12 of 25
+        // close-ups resolved, no frame without a hand; ...).
+        let traced_in_range = nf == usize::from(self.config.expected_fingers)
+            && report
+                .ppi
+                .ppi
+                .is_some_and(|p| (self.config.ppi.min..=self.config.ppi.max).contains(&p));
+        let mut close_up = false;
+        if np == 0 && !traced_in_range {
+            if let Some(p) = self.probe_frame_centre(frame) {
+                if distance::ppi_from_ridge_period(p, &self.config) > self.config.ppi.max {
+                    periods[0] = p;
+                    np = 1;
+                    close_up = true;
+                    report.ppi =
+                        distance::estimate(&periods[..np], &widths[..nf], w, h, &self.config);
+                }
+            }
+        }
         distance::check_against_area(
             &mut report.ppi,
             self.geometry.hand_fraction * w as f32 * h as f32,
         );
+        report.ppi.close_up = close_up;
         report.estimated_ppi = report.ppi.ppi;
+        // More fingers traced than the frame can show at the distance the ridges measure are
+        // fragments of fingers too large to trace: none is counted or measured.
+        let mut traced = nf;
+        if let Some(ppi) = report.ppi.ppi.filter(|_| close_up) {
+            if nf > distance::fingers_that_fit(w, h, ppi) {
+                traced = 0;
+                report.finger_count = 0;
+            }
+        }
 
         let expected_period = report
             .ppi
@@ -345,7 +380,7 @@ impl Analyzer {
             .fingers
             .iter()
             .filter(|f| f.counted)
-            .take(MAX_FINGERS)
+            .take(traced)
             .enumerate()
         {
             // The focus region was copied by `measure_ridges` for the same fingers, in the same
@@ -538,6 +573,54 @@ impl Analyzer {
             &mut self.probe_ridges,
         );
         self.probe_ridges.period_px
+    }
+
+    /// The ridge period across the frame's centre (a square of the shorter side), read
+    /// without a mask: the close-up reading when no finger could be traced.
+    fn probe_frame_centre(&mut self, frame: &FrameView) -> Option<f32> {
+        let side = frame.width().min(frame.height());
+        let rect = frame.copy_luma(
+            Rect {
+                x: (frame.width() - side) / 2,
+                y: (frame.height() - side) / 2,
+                width: side,
+                height: side,
+            },
+            &mut self.probe_roi,
+        );
+        self.probe_mask.clear();
+        self.probe_mask.resize(self.probe_roi.len(), 255);
+        self.ridge.set_finger_axis(None);
+        self.ridge.measure_strided(
+            &self.probe_roi,
+            &self.probe_mask,
+            rect.width as usize,
+            rect.height as usize,
+            rect.width as usize,
+            &mut self.probe_ridges,
+        );
+        // Without a mask nothing tells the blocks on a finger's crest from those on its
+        // flanks, where the curve foreshortens the ridges: the median reads short (training
+        // close-ups at 720p: 4-20% under the true period), the upper quartile of the blocks
+        // much less so.
+        // A spectral peak from fewer than four periods per block is as likely any texture (on
+        // a small frame, hair or fabric at a ridge-like scale).
+        let period = self.probe_ridges.period_px?;
+        if (self.probe_ridges.block_px as f32) < MIN_PROBE_PERIODS_PER_BLOCK * period {
+            return None;
+        }
+        let mut periods = [0f32; 64];
+        let mut n = 0;
+        for b in self.probe_ridges.detail.iter().filter(|b| b.valid) {
+            if n == periods.len() {
+                break;
+            }
+            periods[n] = b.period_px;
+            n += 1;
+        }
+        let periods = &mut periods[..n];
+        periods.sort_by(|a, b| a.total_cmp(b));
+        periods.get(n * 3 / 4).copied()
     }
 
     fn measure_ridges(
@@ -733,7 +816,8 @@ fn decide(report: &mut Report, geo: &HandGeometry, config: &Config) {
             .push(Reason::new(code, value, threshold, expected));
     };
     let count = report.finger_count;
-    if !geo.hand_present || count == 0 {
+    // A close-up whose ridges fill the frame is a hand, traced or not.
+    if (!geo.hand_present || count == 0) && !report.ppi.close_up {
         push(ReasonCode::NoHand, count as f32, 1.0);
         // In the dark no hand can be found: say what to fix.
         let e = &report.exposure;
@@ -775,6 +859,7 @@ fn decide(report: &mut Report, geo: &HandGeometry, config: &Config) {
             .fingers
             .iter()
             .filter(|f| f.counted)
+            .take(usize::from(count))
             .map(|f| 1.0 - f.inside_fraction)
             .fold(0.0f32, f32::max);
         if digits_plausible && worst_outside > config.framing.max_outside_fraction {
@@ -831,7 +916,11 @@ fn decide(report: &mut Report, geo: &HandGeometry, config: &Config) {
         // to the stubs, so unresolved ridges there say how close the hand is, not how blurred
         // (the close-up probe's premise; training seeds 0-799: 4 such too_blurry calls, all
         // wrong).
+        // Nor in a close-up read across the frame: its ridges resolved there, and the traced
+        // stubs' focus, read at that ridge period, measures the stubs (training seeds 0-599 at
+        // 720p: 3 such too_blurry calls, all wrong).
         let blur_judged = digits_plausible
+            && !report.ppi.close_up
             && (report.focus.measured
                 || (exposure_ok && !close_up_stubs(usize::from(count), report.hand_fraction)));
         if blur_judged && blur >= f.max_blur_mm {
@@ -895,6 +984,9 @@ fn decide(report: &mut Report, geo: &HandGeometry, config: &Config) {
         Verdict::Reject
     };
 }
+
+/// Fewest ridge periods a block of the frame-centre probe must span for its reading to count.
+const MIN_PROBE_PERIODS_PER_BLOCK: f32 = 4.0;
 
 /// Most counted fingers, and least share of the frame the hand mask covers, at which a frame
 /// with no ridges measured on its fingers is probed for a hand too close to trace.

@@ -43,6 +43,17 @@ pub fn max_reachable_ppi(width: u32, height: u32) -> f32 {
     per_mm * 25.4
 }
 
+/// Narrowest adult fingertip, mm (fingertips are 15-20 mm wide).
+const MIN_FINGER_WIDTH_MM: f32 = 15.0;
+
+/// Most fingers, side by side, of which a `width` x `height` frame can show at least a part at
+/// `ppi`: its longer side over the narrowest adult fingertip, rounded up (a finger half in view
+/// still counts).
+pub fn fingers_that_fit(width: u32, height: u32, ppi: f32) -> usize {
+    let finger_px = MIN_FINGER_WIDTH_MM * ppi.max(1.0) / 25.4;
+    (width.max(height) as f32 / finger_px).ceil() as usize
+}
+
 /// Median of `v`, sorting it in place (the mean of the middle two for an even count); `None`
 /// when empty.
 pub(crate) fn median_in_place(v: &mut [f32]) -> Option<f32> {
@@ -185,6 +196,7 @@ pub fn estimate(
         uncertainty,
         max_reachable_ppi,
         camera_limited: max_reachable_ppi < config.ppi.min,
+        close_up: false,
     }
 }
 

@@ -296,6 +296,9 @@ pub struct PpiEstimate {
     pub max_reachable_ppi: f32,
     /// True when `max_reachable_ppi` is below the configured minimum: the camera, not the user.
     pub camera_limited: bool,
+    /// True when the ridges were read across the frame's centre rather than in traced
+    /// fingertips, and put the hand closer than the allowed range: fingers too large to trace.
+    pub close_up: bool,
 }
 
 /// Exposure over finger pixels (or the whole frame when no finger was found: `whole_frame`).

@@ -198,3 +198,26 @@ fn timing() {
         );
     }
 }
+
+/// The whole phone photo through the analyzer: one fingertip filling the frame, far too close
+/// for a four-finger capture, too large for the finder to trace. The ridges read across the
+/// frame's centre must say so, at a resolution the finger's size agrees with.
+#[test]
+fn phone_photo_of_one_fingertip_is_too_close() {
+    let Some(p) = data("utkarsh-fingerprint-enhancement/3_camera_finger.jpg") else {
+        return;
+    };
+    let img = fingerqc::io::load_image(&p, &Limits::default()).expect("decodes");
+    let view = img.view().expect("view");
+    let mut analyzer = fingerqc::Analyzer::new(fingerqc::Config::default()).expect("config");
+    let report = analyzer.analyze(&view).expect("analysis");
+    let codes: Vec<_> = report.reasons.iter().map(|r| r.code).collect();
+    eprintln!("phone photo: {codes:?}, ppi {:?}", report.ppi);
+    assert!(codes.contains(&fingerqc::ReasonCode::TooClose), "{codes:?}");
+    assert!(!codes.contains(&fingerqc::ReasonCode::NoHand), "{codes:?}");
+    // The finger is ~1320 px across: 1680-2240 ppi for a 15-20 mm fingertip, and the ridge
+    // ruler's person-to-person spread (+-10%) widens that to 1510-2460.
+    let ppi = report.estimated_ppi.expect("a resolution");
+    let (lo, hi) = (1320.0 * 25.4 / 20.0 * 0.9, 1320.0 * 25.4 / 15.0 * 1.1);
+    assert!((lo..=hi).contains(&ppi), "{ppi} outside {lo}-{hi}");
+}
