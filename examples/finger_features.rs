@@ -47,6 +47,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 "ridge_blur_px": f.ridge_blur_px,
                 "edge_blur_px": f.edge_blur_px,
                 "edge_points": f.edge_points,
+                "edge_clipped": f.edge_clipped,
                 "judged": f.judged,
                 "mean_luma": fr.mean_luma,
                 "report_reasons": report.reasons.iter().map(|x| x.code).collect::<Vec<_>>(),

@@ -63,6 +63,8 @@ pub struct FocusMeasure {
     pub edge_motion_px: Option<f32>,
     /// Silhouette edge points measured.
     pub edge_points: u32,
+    /// Silhouette edge points left unmeasured because their profile reached the clip level.
+    pub edge_clipped: u32,
     /// Gaussian sigma (pixels) from the ridges alone.
     pub ridge_blur_px: f32,
     /// False when neither ridges nor silhouette could be read against the noise (a very dark
@@ -108,12 +110,27 @@ pub struct FocusAnalyzer {
     dead: Vec<(usize, f32)>,
     tmp: Vec<(f32, f32)>,
     edges: EdgeProbe,
+    /// Silhouette edge points of every fingertip measured since [`FocusAnalyzer::begin_frame`].
+    pooled: Vec<(f32, f32, f32)>,
 }
 
 impl FocusAnalyzer {
     /// An analyzer with empty scratch.
     pub fn new() -> Self {
         FocusAnalyzer::default()
+    }
+
+    /// Starts a frame: forgets the silhouette points pooled from the last one.
+    pub fn begin_frame(&mut self) {
+        self.pooled.clear();
+    }
+
+    /// Blur sigma and motion length (pixels) of the silhouette edges of every fingertip
+    /// measured since [`FocusAnalyzer::begin_frame`], read together: optical blur is shared by
+    /// the fingers in the focal plane, so points too few to read in each fingertip alone may be
+    /// enough together. `None` with too few points in all.
+    pub fn pooled_silhouette_blur(&mut self) -> Option<(f32, f32)> {
+        edge_blur(&mut self.pooled, &mut self.tmp).map(|(var, len, _)| (var.sqrt(), len))
     }
 
     /// Measures the blur of a `width` x `height` luma region whose ridges have period
@@ -228,6 +245,8 @@ impl FocusAnalyzer {
             clip_level,
         );
         out.edge_points = self.edges.samples.len() as u32;
+        out.edge_clipped = self.edges.clipped;
+        self.pooled.extend_from_slice(&self.edges.samples);
         let edge = edge_blur(&mut self.edges.samples, &mut self.tmp);
         out.edge_blur_px = edge.map(|e| e.0.sqrt());
         out.edge_motion_px = edge.map(|e| e.1);
@@ -317,6 +336,8 @@ struct EdgeProbe {
     kern2: Vec<f32>,
     /// (edge normal angle, sigma^2 in px^2, weight) per measured edge point.
     samples: Vec<(f32, f32, f32)>,
+    /// Edge points whose profile reached the clip level.
+    clipped: u32,
 }
 
 /// Smallest luma step across a silhouette edge that is measured.
@@ -343,6 +364,7 @@ impl EdgeProbe {
         clip: u8,
     ) {
         self.samples.clear();
+        self.clipped = 0;
         let n = w.saturating_mul(h);
         if n == 0 || luma.len() < n || mask.len() < n || sig.is_nan() || sig <= 0.0 {
             return;
@@ -453,6 +475,7 @@ impl EdgeProbe {
         let clean = edge_profile(luma, w, (xf, yf), (c, s), half, ns, clip, &mut self.prof);
         // A clipped profile is not measured.
         if !clean {
+            self.clipped += 1;
             return;
         }
         // The step is where the coarse derivative peaks (ridges beside it are small at that
