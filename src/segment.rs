@@ -249,6 +249,10 @@ pub struct Segmenter {
     barrier_t: u8,
     /// The same edge strength cut at another threshold, for [`Segmenter::edge_cut_at`].
     scaled_barrier: Vec<u8>,
+    /// Pixels the frame's border reaches through the edge map (`border_flood`).
+    flooded: Vec<u8>,
+    /// The flood's pending pixels.
+    flood_stack: Vec<u32>,
 }
 
 /// Identifies the low-resolution planes an edge map was computed from: their buffers, size and
@@ -488,6 +492,81 @@ impl Segmenter {
         for (o, &l) in out.mask.iter_mut().zip(&self.labels) {
             *o = (l != 0) as u8;
         }
+        out.area = out.mask.iter().map(|&m| m as u32).sum();
+        true
+    }
+
+    /// A mask from the hand's outline alone, whatever its colours: everything the frame's top
+    /// and the upper parts of its sides cannot reach without crossing the edge map, thresholded
+    /// at half its usual level so that a soft silhouette still closes, then shrunk by a pixel
+    /// (the thickened outline's outer side), holes filled, opened and only large components
+    /// kept. For a hand on a background of nearly its own colour and brightness, where the
+    /// colour mask breaks into patches and neither luma class holds it whole, but its outline
+    /// is still an edge. The hand enters from below, so the bottom of the frame seeds nothing.
+    /// `template` gives the mask's size, factor and colour flag. False, leaving `out` as it was,
+    /// when the edge map is not this frame's or `template` is not of `low`'s size.
+    pub fn border_flood(&mut self, low: &LowRes, template: &HandMask, out: &mut HandMask) -> bool {
+        let (w, h) = (low.width as usize, low.height as usize);
+        let n = w * h;
+        if w < 3
+            || h < 3
+            || template.mask.len() != n
+            || self.edge.len() != n
+            || self.barrier_key != Some(PlaneKey::of(low, w, h))
+        {
+            return false;
+        }
+        let t = (self.barrier_t as f32 * FLOOD_EDGE_SCALE).max(EDGE_FLOOR_MIN) as u8;
+        self.cand.clear();
+        self.cand.extend(self.edge.iter().map(|&e| (e >= t) as u8));
+        self.scaled_barrier.clear();
+        self.scaled_barrier.resize(n, 0);
+        morph3(
+            &self.cand,
+            &mut self.tmp,
+            &mut self.scaled_barrier,
+            w,
+            h,
+            true,
+        );
+        let barrier = &self.scaled_barrier;
+        self.flooded.clear();
+        self.flooded.resize(n, 0);
+        self.flood_stack.clear();
+        let side_rows = h * FLOOD_SIDE_SEED_NUM / FLOOD_SIDE_SEED_DEN;
+        let seeds = (0..w).chain((0..side_rows).flat_map(|y| [y * w, y * w + w - 1]));
+        for i in seeds {
+            if barrier[i] == 0 && self.flooded[i] == 0 {
+                self.flooded[i] = 1;
+                self.flood_stack.push(i as u32);
+            }
+        }
+        while let Some(i) = self.flood_stack.pop() {
+            let i = i as usize;
+            let (x, y) = (i % w, i / w);
+            let neighbours = [
+                (x > 0).then(|| i - 1),
+                (x + 1 < w).then(|| i + 1),
+                (y > 0).then(|| i - w),
+                (y + 1 < h).then(|| i + w),
+            ];
+            for j in neighbours.into_iter().flatten() {
+                if barrier[j] == 0 && self.flooded[j] == 0 {
+                    self.flooded[j] = 1;
+                    self.flood_stack.push(j as u32);
+                }
+            }
+        }
+        out.copy_from(template);
+        self.cand.clear();
+        self.cand
+            .extend(self.flooded.iter().map(|&f| (f == 0) as u8));
+        morph3(&self.cand, &mut self.tmp, &mut out.mask, w, h, false);
+        let mut mask = std::mem::take(&mut out.mask);
+        self.fill_holes(w, h, &mut mask);
+        self.clean(w, h, &mut mask);
+        self.keep_large(w, h, &mut mask);
+        out.mask = mask;
         out.area = out.mask.iter().map(|&m| m as u32).sum();
         true
     }
@@ -1194,6 +1273,18 @@ fn alone_within_two(labels: &[u32], i: usize, w: usize, l: u32) -> bool {
         labels[row..row + 5].iter().all(|&m| m == 0 || m == l)
     })
 }
+
+/// Share of the frame's height, from the top, whose side columns seed `border_flood`
+/// (3/5): a hand turned 30 degrees reaches the sides only in the lower part of the frame.
+const FLOOD_SIDE_SEED_NUM: usize = 3;
+const FLOOD_SIDE_SEED_DEN: usize = 5;
+/// The edge threshold `border_flood` stops at, as a multiple of the usual one: a silhouette
+/// that fades into a background of its own shade (its shading ramp, not a step) still closes.
+/// (At the usual threshold the flood ran through the soft sides of the fingers it was meant
+/// for. Training seeds 0-799, finger count with the colour flood pass alone: 0.884 / 0.870 /
+/// 0.835 at 0.7 of the usual threshold, 0.889 / 0.870 / 0.830 at 0.5, against 0.879 / 0.867 /
+/// 0.825 without; 0.5 closed more of those outlines.)
+const FLOOD_EDGE_SCALE: f32 = 0.5;
 
 /// Soft prior that a chroma pair is skin under roughly neutral light: skin hue lies around
 /// 130 degrees from the +Cb axis (Cr up, Cb down: R > G > B), and near-neutral pixels (walls,
