@@ -143,12 +143,12 @@ fn finger_count_and_hand_side_on_real_photos() {
         total_us as f32 / items.len() as f32
     );
     // Floors a few points under the measured values (see the module comment).
-    // Measured: target 0.62 (23/37), negatives 0.89 (39/44), side 0.78 (36 of 46 decided; 37
-    // before the gray passes, which read one gray photo of the sign "W" as ten fingers).
+    // Measured: target 0.70 (26/37; 23 before fragments gave way to a complete hand),
+    // negatives 0.89 (39/44), side 0.80 (37 of 46 decided).
     assert!(
-        rate(target_ok, target_n) >= 0.54,
+        rate(target_ok, target_n) >= 0.62,
         "target pose counted as 4"
     );
     assert!(rate(neg_ok, neg_n) >= 0.88, "negatives not counted as 4");
-    assert!(rate(side_ok, side_decided) >= 0.72, "hand side");
+    assert!(rate(side_ok, side_decided) >= 0.74, "hand side");
 }

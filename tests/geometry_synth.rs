@@ -222,14 +222,15 @@ fn geometry_on_generated_scenes() {
         print(bg, &tally(v));
     }
     println!("{:.1} s", start.elapsed().as_secs_f32());
-    // Floors about 0.06 under the held-out measurement: count 0.808, side 0.899, tips 0.876,
-    // no_hand F1 0.49, partially_out_of_frame F1 0.53 with the luma pass for colour frames
-    // in doubt (0.788, 0.870, 0.872, 0.49, 0.52 before it; 0.762, 0.856, 0.86, 0.49, 0.51
+    // Floors about 0.06 under the held-out measurement: count 0.820, side 0.899, tips 0.875,
+    // no_hand F1 0.50, partially_out_of_frame F1 0.52 with fragments giving way to a complete
+    // hand and the outline pass (0.808, 0.899, 0.876, 0.49, 0.53 before them, with the luma
+    // pass for colour frames in doubt; 0.788, 0.870, 0.872, 0.49, 0.52 before it; 0.762, 0.856, 0.86, 0.49, 0.51
     // before that with the edge-cut pass and side-cut fingers placed by their apex; 0.720,
     // 0.833, 0.848, 0.49, 0.47 before both). The design targets are far higher (0.97 / 0.95
     // / 0.9): see the report for what still fails (same-colour and cluttered backgrounds
     // above all).
-    assert!(rate(all.count_ok, all.frames) >= 0.74, "finger count");
+    assert!(rate(all.count_ok, all.frames) >= 0.76, "finger count");
     assert!(rate(all.side_ok, all.side_n) >= 0.83, "hand side");
     assert!(rate(all.tips_ok, all.tips) >= 0.81, "fingertips");
     assert!(f1(all.no_hand) >= 0.43, "no_hand F1");
@@ -367,12 +368,12 @@ fn gray_frames_are_counted_from_either_luma_class() {
         "gray finger count {}/{} = {rate:.3}; a later pass kept on {} frames: {} mended, {} broken",
         t.right, t.frames, t.kept, t.mended, t.broken
     );
-    // Measured: 143/200 = 0.715 with the outline pass after these (138 before it; 131 with
-    // the other class alone, about 114 with the centre's class alone); these two passes kept
-    // on 78 frames, 32 mended, 4 broken (90 / 35 / 4 before the outline pass took some of
-    // their frames). Floors: the rate 7 frames under the measurement, mended at least 25 and
-    // at least three times as many as broken.
-    assert!(rate >= 0.68, "gray finger count {rate:.3}");
+    // Measured: 147/200 = 0.735 with the outline pass after these and fragments giving way to
+    // a complete hand (138 before both; 131 with the other class alone, about 114 with the
+    // centre's class alone); these two passes kept on 80 frames, 34 mended, 4 broken (90 / 35
+    // / 4 before the outline pass took some of their frames). Floors: the rate 7 frames under
+    // the measurement, mended at least 25 and at least three times as many as broken.
+    assert!(rate >= 0.70, "gray finger count {rate:.3}");
     assert!(
         t.mended >= 25 && t.mended >= 3 * t.broken,
         "mended {} broken {}",
@@ -404,9 +405,10 @@ fn a_colour_frame_in_doubt_may_be_completed_from_luma() {
 
 /// A hand on a background of its own colour and shade, which the colour mask breaks into
 /// patches and neither luma class holds whole, may be found by its outline (what the frame's
-/// top and sides cannot reach across the edge map): kept on a colour frame on the luma passes'
-/// terms, on a gray frame still in doubt after its luma passes when it shows more finger
-/// evidence.
+/// top and sides cannot reach across the edge map): on a colour frame read as more "fingers"
+/// than a hand has digits, kept on the luma passes' terms; on a gray frame still in doubt
+/// after its luma passes, when it shows more finger evidence or completes a hand of
+/// fragments.
 #[test]
 fn a_hand_in_doubt_may_be_found_by_its_outline() {
     use fingerqc::analyzer::MaskPass;
@@ -425,17 +427,17 @@ fn a_hand_in_doubt_may_be_found_by_its_outline() {
         colour[0].broken,
         colour[1].broken
     );
-    // Measured: gray kept on 19 of 200 frames, 11 mended, 2 broken. Floors: at least 8 mended
-    // and three times as many as broken.
+    // Measured: gray kept on 22 of 200 frames, 14 mended, 2 broken. Floors: at least 10
+    // mended and three times as many as broken.
     assert!(
-        gray.mended >= 8 && gray.mended >= 3 * gray.broken,
+        gray.mended >= 10 && gray.mended >= 3 * gray.broken,
         "gray: mended {} broken {}",
         gray.mended,
         gray.broken
     );
-    // Colour frames rarely need it (the colour, refitted and luma masks come first): measured
-    // kept on 1 + 2 of 350 frames, 2 mended, 1 broken. It must mend at least as many as it
-    // breaks.
+    // Colour frames rarely need it (the colour, refitted and luma masks come first, and it
+    // runs on fragments only): measured kept on 0 + 1 of 350 frames, 1 mended. It must mend
+    // at least as many as it breaks.
     let (mended, broken) = (
         colour[0].mended + colour[1].mended,
         colour[0].broken + colour[1].broken,
