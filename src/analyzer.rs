@@ -637,6 +637,13 @@ impl Analyzer {
             &mut self.probe_roi,
         );
         fill_roi_mask(&self.mask, &self.mask.mask, rect, &mut self.probe_mask);
+        self.measure_probe(rect);
+        self.probe_ridges.period_px
+    }
+
+    /// Ridges of the probe region `rect` (copied into `probe_roi`, its mask in `probe_mask`),
+    /// with no finger axis, into `probe_ridges`.
+    fn measure_probe(&mut self, rect: Rect) {
         self.ridge.set_finger_axis(None);
         self.ridge.measure_strided(
             &self.probe_roi,
@@ -646,7 +653,6 @@ impl Analyzer {
             rect.width as usize,
             &mut self.probe_ridges,
         );
-        self.probe_ridges.period_px
     }
 
     /// The ridge period across the frame's centre (a square of the shorter side), read
@@ -664,15 +670,7 @@ impl Analyzer {
         );
         self.probe_mask.clear();
         self.probe_mask.resize(self.probe_roi.len(), 255);
-        self.ridge.set_finger_axis(None);
-        self.ridge.measure_strided(
-            &self.probe_roi,
-            &self.probe_mask,
-            rect.width as usize,
-            rect.height as usize,
-            rect.width as usize,
-            &mut self.probe_ridges,
-        );
+        self.measure_probe(rect);
         // Without a mask nothing tells the blocks on a finger's crest from those on its
         // flanks, where the curve foreshortens the ridges: the median reads short (training
         // close-ups at 720p: 4-20% under the true period), the upper quartile of the blocks

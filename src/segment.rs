@@ -429,20 +429,7 @@ impl Segmenter {
         let barrier = if scale == 1.0 || self.edge.len() != n {
             &self.barrier
         } else {
-            // As `edge_barrier` thresholds and thickens the edge strength it leaves in `edge`.
-            let t = (self.barrier_t as f32 * scale).max(EDGE_FLOOR_MIN) as u8;
-            self.cand.clear();
-            self.cand.extend(self.edge.iter().map(|&e| (e >= t) as u8));
-            self.scaled_barrier.clear();
-            self.scaled_barrier.resize(n, 0);
-            morph3(
-                &self.cand,
-                &mut self.tmp,
-                &mut self.scaled_barrier,
-                w,
-                h,
-                true,
-            );
+            self.scale_barrier(scale, w, h);
             &self.scaled_barrier
         };
         out.copy_from(mask);
@@ -516,19 +503,7 @@ impl Segmenter {
         {
             return false;
         }
-        let t = (self.barrier_t as f32 * FLOOD_EDGE_SCALE).max(EDGE_FLOOR_MIN) as u8;
-        self.cand.clear();
-        self.cand.extend(self.edge.iter().map(|&e| (e >= t) as u8));
-        self.scaled_barrier.clear();
-        self.scaled_barrier.resize(n, 0);
-        morph3(
-            &self.cand,
-            &mut self.tmp,
-            &mut self.scaled_barrier,
-            w,
-            h,
-            true,
-        );
+        self.scale_barrier(FLOOD_EDGE_SCALE, w, h);
         let barrier = &self.scaled_barrier;
         self.flooded.clear();
         self.flooded.resize(n, 0);
@@ -569,6 +544,25 @@ impl Segmenter {
         out.mask = mask;
         out.area = out.mask.iter().map(|&m| m as u32).sum();
         true
+    }
+
+    /// Into `scaled_barrier`: the edge strength `edge_barrier` left in `edge`, thresholded at
+    /// `scale` times its threshold (not below the dim-frame floor) and thickened as it does.
+    /// `edge` must be `w * h` long.
+    fn scale_barrier(&mut self, scale: f32, w: usize, h: usize) {
+        let t = (self.barrier_t as f32 * scale).max(EDGE_FLOOR_MIN) as u8;
+        self.cand.clear();
+        self.cand.extend(self.edge.iter().map(|&e| (e >= t) as u8));
+        self.scaled_barrier.clear();
+        self.scaled_barrier.resize(w * h, 0);
+        morph3(
+            &self.cand,
+            &mut self.tmp,
+            &mut self.scaled_barrier,
+            w,
+            h,
+            true,
+        );
     }
 
     fn prepare_priors(&mut self, w: usize, h: usize) {
