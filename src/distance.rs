@@ -273,6 +273,16 @@ pub fn check_against_area(est: &mut PpiEstimate, hand_area_px: f32) {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn fingers_that_fit_across_the_frame_at_a_resolution() {
+        // A 15 mm fingertip is 295 px at 500 ppi: 4.3 of them across 1280 px, so five show
+        // at least in part; 531 px at 900 ppi: 2.4, so three.
+        assert_eq!(fingers_that_fit(1280, 720, 500.0), 5);
+        assert_eq!(fingers_that_fit(720, 1280, 900.0), 3);
+        // No resolution is not a division by zero.
+        assert!(fingers_that_fit(1280, 720, 0.0) >= 1);
+    }
     use super::*;
 
     fn ppi_of_period(p: f32) -> f32 {
