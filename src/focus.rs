@@ -16,10 +16,6 @@ use std::f32::consts::PI;
 /// 0.022-0.081 (10th-90th percentile, median 0.044, tuning seeds 0-199); the phone photo of
 /// `tests/ridge_real.rs` 0.028. A prior, not a measurement: see the module notes.
 const SHARP_MODULATION: f32 = 0.05;
-/// Modulation the sharpest fingers' ridges reach, about twice the typical (sharp generated
-/// fingers' 90th percentile is 0.081): ridges seen at modulation m were blurred by no more than
-/// the sigma that fades this to m.
-const SHARPEST_MODULATION: f32 = 0.1;
 /// Second-harmonic over fundamental amplitude of sharp ridges (a phone photo of a fingertip
 /// shows ~0.16 at ~1900 ppi; a pure sinusoid 0).
 const SHARP_HARMONIC2: f32 = 0.2;
@@ -289,8 +285,7 @@ impl FocusAnalyzer {
         // Harmonics are contrast-free: when the second harmonic stands clear of the noise, its
         // ratio to the fundamental dates the blur directly (it fades as
         // exp(-6 pi^2 sigma^2 / p^2) relative to the fundamental).
-        let harmonic = p1 > 0.0 && p2 > HARMONIC_SNR * pn;
-        let rel = if harmonic {
+        let rel = if p1 > 0.0 && p2 > HARMONIC_SNR * pn {
             let r2 = ((p2 - pn) / p1).sqrt();
             harmonic_sigma_rel(r2)
         } else {
@@ -300,31 +295,6 @@ impl FocusAnalyzer {
         // The silhouette's width is the most direct reading (contrast-free, whatever the skin);
         // the ridges' decide when the region shows too little of it.
         out.blur_px = out.edge_blur_px.unwrap_or(rel * period);
-        // Ridges still standing bound the blur whatever the silhouette says: no finger's ridges
-        // start sharper than SHARPEST_MODULATION, so ridges seen at modulation m were blurred
-        // by at most the sigma that fades those to m. The silhouette can read wider than that
-        // (a soft-edged or shaded limb, a defocused background meeting it). The bound is read
-        // off the most faded blocks (the 90th percentile of their blur): motion fades the
-        // ridges across it and spares those along it, so a median block would hide it (the
-        // median broke the motion verdicts of `tests/focus.rs`, 34 -> 27 of 40 right). Not
-        // when a good share of blocks faded out altogether. Training seeds 0-199 / 200-599 /
-        // 600-799, too_blurry F1 0.83 / 0.73 / 0.88 -> 0.86 / 0.73 / 0.88.
-        let dead_share = self.dead.len() as f32 / (self.dead.len() + self.vals.len()).max(1) as f32;
-        if dead_share < MIN_DEAD_SHARE {
-            let bound = if harmonic {
-                rel
-            } else {
-                self.tmp.clear();
-                self.tmp.extend_from_slice(&self.vals);
-                self.tmp.sort_by(|a, b| a.0.total_cmp(&b.0));
-                let at = (self.tmp.len() * 9 / 10).min(self.tmp.len().saturating_sub(1));
-                let faded = self.tmp.get(at).map_or(0.0, |v| v.0) / period;
-                // sigma_rel: (sigma / p)^2 * 2 pi^2 = ln(SHARP_MODULATION / m).
-                let fade = faded * faded * 2.0 * PI * PI;
-                ((fade + (SHARPEST_MODULATION / SHARP_MODULATION).ln()) / (2.0 * PI * PI)).sqrt()
-            };
-            out.blur_px = out.blur_px.min(bound * period);
-        }
         let rel = out.blur_px / period;
         // Light from one side also makes ridge contrast depend on ridge orientation (ridges
         // along the light cast no shading), exactly like motion does. So the ridges alone are
