@@ -517,7 +517,7 @@ impl Analyzer {
     /// Whether the geometry held is in doubt: not the expected count, or no hand side. The
     /// later passes run only then.
     fn in_doubt(&self) -> bool {
-        self.geometry.count() != self.config.expected_fingers || self.geometry.hand == Hand::Unknown
+        !complete(&self.geometry, &self.config)
     }
 
     /// Runs the finder on `mask`, a later pass's mask (the one it replaces is in `mask_first`),
@@ -537,10 +537,7 @@ impl Analyzer {
         // evidence (8-bit gray versions of training seeds 0-199, finger count 0.722 -> 0.742;
         // 300 held-out scenes 0.709 -> 0.726). Not on the colour refit: there it made four
         // fingers of the fragments of a real photo of the two-finger sign "V".
-        let fragments = !self.mask.colour
-            && usize::from(before.count()) > distance::MAX_DIGITS
-            && after.count() == self.config.expected_fingers
-            && after.hand != Hand::Unknown;
+        let fragments = !self.mask.colour && fragmented(before) && complete(after, &self.config);
         if fragments || finger_evidence(after) > finger_evidence(before) {
             std::mem::swap(&mut self.geometry, &mut self.geometry_refined);
             self.mask_pass = pass;
@@ -585,8 +582,8 @@ impl Analyzer {
                 // in background between touching fingers, which exposure and glare then read:
                 // 200 held-out 1080p scenes, too_bright F1 0.92 -> 0.86, glare 0.92 -> 0.86.)
                 None => {
-                    if usize::from(self.geometry.count()) <= distance::MAX_DIGITS
-                        || !self.in_doubt()
+                    // (Fragments are in doubt: the expected count is at most five.)
+                    if !fragmented(&self.geometry)
                         || !self
                             .segmenter
                             .border_flood(&self.low, &self.mask, &mut self.mask_cut)
@@ -603,15 +600,13 @@ impl Analyzer {
                 &mut self.geometry_refined,
             );
             let (before, after) = (&self.geometry, &self.geometry_refined);
-            let complete = after.count() == expected && after.hand != Hand::Unknown;
             let adds_fingers = before.count() >= expected
                 || (keeps_every_finger(before, after) && new_fingers_fit_the_hand(before, after));
             // More "fingers" than a hand has digits are fragments of a mask gone wrong, and
             // fragments pile up finger evidence (each counts up to three widths of length):
             // any complete hand is better.
-            let fragments = usize::from(before.count()) > distance::MAX_DIGITS;
-            let better = fragments || finger_evidence(after) > finger_evidence(before);
-            if complete && adds_fingers && better {
+            let better = fragmented(before) || finger_evidence(after) > finger_evidence(before);
+            if complete(after, &self.config) && adds_fingers && better {
                 std::mem::swap(&mut self.geometry, &mut self.geometry_refined);
                 std::mem::swap(&mut self.mask, &mut self.mask_cut);
                 self.mask_pass = pass;
@@ -1143,6 +1138,16 @@ fn merges_fragments(before: &HandGeometry, after: &HandGeometry) -> bool {
         .filter(|a| a.name == FingerName::Thumb)
         .all(|a| counted(after).any(|b| same_tip(a, b)));
     merged && thumb_kept
+}
+
+/// Whether `geo` holds the expected count of fingers and a hand side: nothing left in doubt.
+fn complete(geo: &HandGeometry, config: &Config) -> bool {
+    geo.count() == config.expected_fingers && geo.hand != Hand::Unknown
+}
+
+/// Whether `geo` counts more "fingers" than a hand has digits: fragments of a mask gone wrong.
+fn fragmented(geo: &HandGeometry) -> bool {
+    usize::from(geo.count()) > distance::MAX_DIGITS
 }
 
 /// The counted fingers of a geometry, as many as a report holds.

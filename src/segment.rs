@@ -249,10 +249,6 @@ pub struct Segmenter {
     barrier_t: u8,
     /// The same edge strength cut at another threshold, for [`Segmenter::edge_cut_at`].
     scaled_barrier: Vec<u8>,
-    /// Pixels the frame's border reaches through the edge map (`border_flood`).
-    flooded: Vec<u8>,
-    /// The flood's pending pixels.
-    flood_stack: Vec<u32>,
 }
 
 /// Identifies the low-resolution planes an edge map was computed from: their buffers, size and
@@ -418,15 +414,10 @@ impl Segmenter {
     ) -> bool {
         let (w, h) = (low.width as usize, low.height as usize);
         let n = w * h;
-        if w < 3
-            || h < 3
-            || mask.mask.len() != n
-            || self.barrier.len() != n
-            || self.barrier_key != Some(PlaneKey::of(low, w, h))
-        {
+        if w < 3 || h < 3 || mask.mask.len() != n || !self.edge_map_is_for(low) {
             return false;
         }
-        let barrier = if scale == 1.0 || self.edge.len() != n {
+        let barrier = if scale == 1.0 {
             &self.barrier
         } else {
             self.scale_barrier(scale, w, h);
@@ -495,47 +486,25 @@ impl Segmenter {
     pub fn border_flood(&mut self, low: &LowRes, template: &HandMask, out: &mut HandMask) -> bool {
         let (w, h) = (low.width as usize, low.height as usize);
         let n = w * h;
-        if w < 3
-            || h < 3
-            || template.mask.len() != n
-            || self.edge.len() != n
-            || self.barrier_key != Some(PlaneKey::of(low, w, h))
-        {
+        if w < 3 || h < 3 || template.mask.len() != n || !self.edge_map_is_for(low) {
             return false;
         }
         self.scale_barrier(FLOOD_EDGE_SCALE, w, h);
-        let barrier = &self.scaled_barrier;
-        self.flooded.clear();
-        self.flooded.resize(n, 0);
-        self.flood_stack.clear();
+        // What the border reaches: the edge-free components (4-connected) that touch it, as
+        // `fill_holes` finds a mask's background, the sides only in their upper rows.
+        let ncomp = label_runs(&self.scaled_barrier, 0, w, h, false, &mut self.lscratch);
         let side_rows = h * FLOOD_SIDE_SEED_NUM / FLOOD_SIDE_SEED_DEN;
-        let seeds = (0..w).chain((0..side_rows).flat_map(|y| [y * w, y * w + w - 1]));
-        for i in seeds {
-            if barrier[i] == 0 && self.flooded[i] == 0 {
-                self.flooded[i] = 1;
-                self.flood_stack.push(i as u32);
-            }
-        }
-        while let Some(i) = self.flood_stack.pop() {
-            let i = i as usize;
-            let (x, y) = (i % w, i / w);
-            let neighbours = [
-                (x > 0).then(|| i - 1),
-                (x + 1 < w).then(|| i + 1),
-                (y > 0).then(|| i - w),
-                (y + 1 < h).then(|| i + w),
-            ];
-            for j in neighbours.into_iter().flatten() {
-                if barrier[j] == 0 && self.flooded[j] == 0 {
-                    self.flooded[j] = 1;
-                    self.flood_stack.push(j as u32);
+        self.mark_border_components(ncomp, w, side_rows);
+        self.cand.clear();
+        self.cand.resize(n, 1);
+        for (a, b, l) in self.lscratch.labelled_runs(w) {
+            if self.comp_border.get(l as usize).copied() == Some(1) {
+                if let Some(px) = self.cand.get_mut(a..b) {
+                    px.fill(0);
                 }
             }
         }
         out.copy_from(template);
-        self.cand.clear();
-        self.cand
-            .extend(self.flooded.iter().map(|&f| (f == 0) as u8));
         morph3(&self.cand, &mut self.tmp, &mut out.mask, w, h, false);
         let mut mask = std::mem::take(&mut out.mask);
         self.fill_holes(w, h, &mut mask);
@@ -544,6 +513,14 @@ impl Segmenter {
         out.mask = mask;
         out.area = out.mask.iter().map(|&m| m as u32).sum();
         true
+    }
+
+    /// Whether the edge strength and barrier held (`edge_barrier`'s) are `low`'s.
+    fn edge_map_is_for(&self, low: &LowRes) -> bool {
+        let (w, h) = (low.width as usize, low.height as usize);
+        self.barrier_key == Some(PlaneKey::of(low, w, h))
+            && self.barrier.len() == w * h
+            && self.edge.len() == w * h
     }
 
     /// Into `scaled_barrier`: the edge strength `edge_barrier` left in `edge`, thresholded at
@@ -1186,22 +1163,27 @@ impl Segmenter {
         // highlight along a pale finger (outside the skin colour model) runs down to the bottom
         // edge; left open, it splits the finger lengthwise and its width reads too narrow.
         let ncomp = label_runs(mask, 0, w, h, false, &mut self.lscratch);
-        self.comp_border.clear();
-        self.comp_border.resize(ncomp as usize + 1, 0);
-        // The components with a pixel in the top row, the left or the right column: those
-        // with a run in row 0, or starting at column 0, or ending at column w.
-        for (a, b, l) in self.lscratch.labelled_runs(w) {
-            if a < w || a % w == 0 || b % w == 0 {
-                if let Some(c) = self.comp_border.get_mut(l as usize) {
-                    *c = 1;
-                }
-            }
-        }
+        self.mark_border_components(ncomp, w, h);
         // By runs (the same pixels as testing each label, without reading the hand's pixels).
         for (a, b, l) in self.lscratch.labelled_runs(w) {
             if self.comp_border.get(l as usize).copied() == Some(0) {
                 if let Some(px) = mask.get_mut(a..b) {
                     px.fill(1);
+                }
+            }
+        }
+    }
+
+    /// Marks in `comp_border` the `ncomp` components `label_runs` left in `lscratch` that have
+    /// a pixel in the top row, or in the left or right column within the first `side_rows`
+    /// rows: those with a run in row 0, or starting at column 0 or ending at column `w` there.
+    fn mark_border_components(&mut self, ncomp: u32, w: usize, side_rows: usize) {
+        self.comp_border.clear();
+        self.comp_border.resize(ncomp as usize + 1, 0);
+        for (a, b, l) in self.lscratch.labelled_runs(w) {
+            if a < w || (a / w < side_rows && (a % w == 0 || b % w == 0)) {
+                if let Some(c) = self.comp_border.get_mut(l as usize) {
+                    *c = 1;
                 }
             }
         }
