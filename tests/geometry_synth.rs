@@ -282,6 +282,19 @@ struct LaterPasses {
     broken: usize,
 }
 
+impl LaterPasses {
+    /// Asserts that the passes mended at least `floor` frames and three times as many as they
+    /// broke.
+    fn assert_mends(&self, floor: usize, what: &str) {
+        assert!(
+            self.mended >= floor && self.mended >= 3 * self.broken,
+            "{what}: mended {} broken {}",
+            self.mended,
+            self.broken
+        );
+    }
+}
+
 fn later_passes(passes: &[fingerqc::analyzer::MaskPass], gray: bool) -> LaterPasses {
     later_passes_at(passes, gray, (1280, 720), 200)
 }
@@ -374,12 +387,7 @@ fn gray_frames_are_counted_from_either_luma_class() {
     // / 4 before the outline pass took some of their frames). Floors: the rate 7 frames under
     // the measurement, mended at least 25 and at least three times as many as broken.
     assert!(rate >= 0.70, "gray finger count {rate:.3}");
-    assert!(
-        t.mended >= 25 && t.mended >= 3 * t.broken,
-        "mended {} broken {}",
-        t.mended,
-        t.broken
-    );
+    t.assert_mends(25, "gray later passes");
 }
 
 /// A colour frame still in doubt after the skin colour's refit may take its mask from luma
@@ -395,12 +403,7 @@ fn a_colour_frame_in_doubt_may_be_completed_from_luma() {
     // Measured: kept on 10 frames, 9 mended, 1 broken (9 / 8 / 1 before a frame of more
     // "fingers" than a hand has digits took any complete hand). Floors: at least 5 mended and
     // three times as many as broken.
-    assert!(
-        t.mended >= 5 && t.mended >= 3 * t.broken,
-        "mended {} broken {}",
-        t.mended,
-        t.broken
-    );
+    t.assert_mends(5, "luma pass");
 }
 
 /// A hand on a background of its own colour and shade, which the colour mask breaks into
@@ -429,12 +432,7 @@ fn a_hand_in_doubt_may_be_found_by_its_outline() {
     );
     // Measured: gray kept on 22 of 200 frames, 14 mended, 2 broken. Floors: at least 10
     // mended and three times as many as broken.
-    assert!(
-        gray.mended >= 10 && gray.mended >= 3 * gray.broken,
-        "gray: mended {} broken {}",
-        gray.mended,
-        gray.broken
-    );
+    gray.assert_mends(10, "gray outline pass");
     // Colour frames rarely need it (the colour, refitted and luma masks come first, and it
     // runs on fragments only): measured kept on 0 + 1 of 350 frames, 1 mended. It must mend
     // at least as many as it breaks.
