@@ -220,7 +220,7 @@ pub(crate) fn hreduce_max<const F: usize>(
             a += s[i] as u32;
             mx = mx.max(m[i]);
         }
-        *o = div.div(a);
+        *o = div.div_small(a);
         *om = mx;
         n += 1;
     }
@@ -265,7 +265,7 @@ pub(crate) fn hreduce<const F: usize, const K: u32>(
         for &v in s {
             a += v as u32;
         }
-        *o = div.div(K * a);
+        *o = div.div_small(K * a);
         n += 1;
     }
     n
@@ -305,8 +305,8 @@ pub(crate) fn hreduce_pairs<const F: usize>(
             a += s[2 * i] as u32;
             b += s[2 * i + 1] as u32;
         }
-        *oa = div.div(2 * a);
-        *ob = div.div(2 * b);
+        *oa = div.div_small(2 * a);
+        *ob = div.div_small(2 * b);
         n += 1;
     }
     n

@@ -104,15 +104,25 @@ fn avx2_available() -> bool {
 /// `x m / 2^40 = x / n + x e / (n 2^40)`; the error term is below `1 / n` because
 /// `x e < 256 n (n - 1) < 2^40`, and the fractional part of `x / n` is at most `(n - 1) / n`,
 /// so the floor does not change.
+///
+/// For `n` up to [`RoundDiv::MAX_SMALL_N`] (the divisors of the unrolled block widths: at most
+/// 12 x 12), [`RoundDiv::div_small`] does the same in 32 bits with `m24 = ceil(2^24 / n)`, which
+/// vectorises twice as wide: the error term is below `1 / n` because `x e < 256 n^2 <= 2^24`,
+/// and `x m24 <= 255.5 n (2^24 / n + 1) < 2^32`, so the product does not overflow.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct RoundDiv {
     half: u32,
     m: u64,
+    /// `ceil(2^24 / n)` when `n <= MAX_SMALL_N`, else 0.
+    m24: u32,
 }
 
 impl RoundDiv {
     /// Largest divisor for which [`RoundDiv::div`] is exact.
     pub(crate) const MAX_N: u32 = 1 << 16;
+
+    /// Largest divisor for which [`RoundDiv::div_small`] is exact.
+    pub(crate) const MAX_SMALL_N: u32 = 255;
 
     /// A divider by `n` (1..=[`RoundDiv::MAX_N`]; callers check).
     #[inline]
@@ -121,6 +131,11 @@ impl RoundDiv {
         RoundDiv {
             half: n / 2,
             m: (1u64 << 40).div_ceil(n as u64),
+            m24: if n <= Self::MAX_SMALL_N {
+                (1u32 << 24).div_ceil(n)
+            } else {
+                0
+            },
         }
     }
 
@@ -128,6 +143,14 @@ impl RoundDiv {
     #[inline(always)]
     pub(crate) fn div(&self, a: u32) -> u8 {
         (((a + self.half) as u64 * self.m) >> 40) as u8
+    }
+
+    /// [`RoundDiv::div`] in 32-bit arithmetic, for a divider made with `n <=`
+    /// [`RoundDiv::MAX_SMALL_N`] (callers guarantee it; others read 0).
+    #[inline(always)]
+    pub(crate) fn div_small(&self, a: u32) -> u8 {
+        debug_assert!(self.m24 != 0, "div_small on a divider above MAX_SMALL_N");
+        ((a + self.half).wrapping_mul(self.m24) >> 24) as u8
     }
 }
 
@@ -141,7 +164,11 @@ mod tests {
         // the edges of the exactness argument for large ones. Tolerance: exact.
         let check = |n: u32, a: u32| {
             let want = ((a + n / 2) / n) as u8;
-            assert_eq!(RoundDiv::new(n).div(a), want, "n {n} a {a}");
+            let d = RoundDiv::new(n);
+            assert_eq!(d.div(a), want, "n {n} a {a}");
+            if n <= RoundDiv::MAX_SMALL_N {
+                assert_eq!(d.div_small(a), want, "small: n {n} a {a}");
+            }
         };
         for n in 1..=256u32 {
             for a in 0..=255 * n {
