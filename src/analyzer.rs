@@ -277,9 +277,7 @@ impl Analyzer {
                 }
             }
             if completed {
-                std::mem::swap(&mut self.geometry, &mut self.geometry_refined);
-                std::mem::swap(&mut self.mask, &mut self.mask_cut);
-                self.mask_pass = MaskPass::EdgeCut;
+                self.adopt_cut(MaskPass::EdgeCut);
             }
         }
         self.framing_pass();
@@ -550,6 +548,24 @@ impl Analyzer {
         }
     }
 
+    /// Runs the finder on `mask_cut`, a later pass's candidate mask, into `geometry_refined`.
+    fn find_on_cut(&mut self) {
+        self.finder.find(
+            &self.mask_cut,
+            &self.low,
+            &self.config,
+            &mut self.geometry_refined,
+        );
+    }
+
+    /// Takes the candidate mask and the geometry found on it ([`Analyzer::find_on_cut`]) as
+    /// the frame's, from `pass`.
+    fn adopt_cut(&mut self, pass: MaskPass) {
+        std::mem::swap(&mut self.geometry, &mut self.geometry_refined);
+        std::mem::swap(&mut self.mask, &mut self.mask_cut);
+        self.mask_pass = pass;
+    }
+
     /// Framing pass, for a fingertip read as cut by the frame edge: the held mask cut along the
     /// edge map ([`Segmenter::edge_cut_at`], the edge-cut pass's scales in turn). A background
     /// region of the hand's colour that touches the frame's edge and joins a fingertip extends
@@ -578,12 +594,7 @@ impl Analyzer {
             {
                 return;
             }
-            self.finder.find(
-                &self.mask_cut,
-                &self.low,
-                &self.config,
-                &mut self.geometry_refined,
-            );
+            self.find_on_cut();
             let (before, after) = (&self.geometry, &self.geometry_refined);
             let freed = |a: &Finger| {
                 counted(after).any(|b| {
@@ -597,9 +608,7 @@ impl Analyzer {
                 && counted(before).filter(|a| out(a)).all(freed)
                 && !counted(after).any(out)
             {
-                std::mem::swap(&mut self.geometry, &mut self.geometry_refined);
-                std::mem::swap(&mut self.mask, &mut self.mask_cut);
-                self.mask_pass = MaskPass::Framing;
+                self.adopt_cut(MaskPass::Framing);
                 return;
             }
         }
@@ -652,12 +661,7 @@ impl Analyzer {
                     MaskPass::Outline
                 }
             };
-            self.finder.find(
-                &self.mask_cut,
-                &self.low,
-                &self.config,
-                &mut self.geometry_refined,
-            );
+            self.find_on_cut();
             let (before, after) = (&self.geometry, &self.geometry_refined);
             let adds_fingers = before.count() >= expected
                 || (keeps_every_finger(before, after) && new_fingers_fit_the_hand(before, after));
@@ -666,9 +670,7 @@ impl Analyzer {
             // any complete hand is better.
             let better = fragmented(before) || finger_evidence(after) > finger_evidence(before);
             if complete(after, &self.config) && adds_fingers && better {
-                std::mem::swap(&mut self.geometry, &mut self.geometry_refined);
-                std::mem::swap(&mut self.mask, &mut self.mask_cut);
-                self.mask_pass = pass;
+                self.adopt_cut(pass);
             }
         }
     }
