@@ -79,8 +79,10 @@ impl HandGeometry {
     }
 
     /// How far the tips of four counted fingers (no thumb) stand from a hand's finger-length
-    /// profile, in finger widths, for the side that fits better (see [`profile_cost`]); `None`
-    /// unless exactly four such fingers are counted.
+    /// profile (middle highest, index and ring about half a width short, little about one and
+    /// a half): the summed absolute deviation in finger widths, after the best shift along the
+    /// hand axis, for the side that fits better. `None` unless exactly four such fingers are
+    /// counted.
     pub fn profile_cost(&self) -> Option<f32> {
         let mut tips = [[0f32; 3]; 4];
         let mut n = 0;
