@@ -567,10 +567,11 @@ impl Analyzer {
     }
 
     /// Framing pass, for a fingertip read as cut by the frame edge: the held mask cut along the
-    /// edge map's strong outlines ([`Segmenter::edge_cut_at`] at [`FRAMING_EDGE_SCALES`]). A background
-    /// region of the hand's colour that touches the frame's edge and joins a fingertip extends
-    /// that finger out of the frame, so the frame is called `partially_out_of_frame` for a tip
-    /// well inside it; the tip's outline against that region is usually still in the edge map.
+    /// edge map's strong outlines ([`Segmenter::edge_cut_at`] at [`FRAMING_EDGE_SCALES`]). A
+    /// background region of the hand's colour that touches the frame's edge and joins a
+    /// fingertip extends that finger out of the frame, so the frame is called
+    /// `partially_out_of_frame` for a tip well inside it; the tip's outline against that region
+    /// is usually still in the edge map.
     /// Kept only when the cut shows the same count, keeps every finger, and every finger that
     /// was out of the frame has a counterpart whose tip is inside it (not extrapolated), as wide
     /// within [`FRAMING_MIN_WIDTH_RATIO`] (the cut also narrows a finger whose side runs along
