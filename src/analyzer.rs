@@ -378,7 +378,7 @@ impl Analyzer {
         let expected_period = report
             .ppi
             .ppi
-            .map(|p| p / 25.4 * self.config.ridge.period_mm);
+            .map(|p| distance::ridge_period_at(p, &self.config));
         let clip = self.config.exposure.clipped_level;
         let geo = &self.geometry;
         let mut blur_seen = false;
@@ -1020,15 +1020,15 @@ fn decide(report: &mut Report, geo: &HandGeometry, config: &Config) {
         // 0.70 / 0.73 and low_ridge_contrast 0.56 / 0.38 -> 0.67 / 0.44; verdict unchanged on
         // every set (the far calls it drops were made on frames whose blur or faint ridges
         // were called as well).
+        let width_judged = exposure_ok && count == config.expected_fingers;
         let ridges_expected = report.ppi.source == PpiSource::Width
-            && exposure_ok
-            && count == config.expected_fingers
+            && width_judged
             && report
                 .ppi
                 .ppi
-                .is_some_and(|p| config.ridge.period_mm * p / 25.4 >= RESOLVABLE_PERIOD_PX);
-        let far_judged = report.ppi.source != PpiSource::Width
-            || (exposure_ok && count == config.expected_fingers && !ridges_expected);
+                .is_some_and(|p| distance::ridge_period_at(p, config) >= RESOLVABLE_PERIOD_PX);
+        let far_judged =
+            report.ppi.source != PpiSource::Width || (width_judged && !ridges_expected);
         if let Some(ppi) = report.ppi.ppi {
             if ppi < config.ppi.min && far_judged {
                 push(ReasonCode::TooFar, ppi, config.ppi.min);

@@ -98,6 +98,12 @@ pub fn ppi_from_ridge_period(period_px: f32, config: &Config) -> f32 {
     period_px * 25.4 / config.ridge.period_mm
 }
 
+/// The ridge ruler read the other way: the period, in pixels, the adult median ridge period of
+/// `config.ridge.period_mm` has at `ppi`.
+pub fn ridge_period_at(ppi: f32, config: &Config) -> f32 {
+    ppi / 25.4 * config.ridge.period_mm
+}
+
 /// Combines per-fingertip ridge periods (pixels) and finger widths (pixels) into one estimate.
 pub fn estimate(
     periods_px: &[f32],
