@@ -279,6 +279,7 @@ pub fn check_against_area(est: &mut PpiEstimate, hand_area_px: f32) {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
 
     #[test]
     fn fingers_that_fit_across_the_frame_at_a_resolution() {
@@ -289,7 +290,6 @@ mod tests {
         // No resolution is not a division by zero.
         assert!(fingers_that_fit(1280, 720, 0.0) >= 1);
     }
-    use super::*;
 
     fn ppi_of_period(p: f32) -> f32 {
         p * 25.4 / 0.475

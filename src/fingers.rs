@@ -2938,6 +2938,7 @@ fn fill_glare_holes_flood(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     /// Four fingertips laid out in a left palm's profile score near 0 turned by any angle up to
     /// 30 degrees, and a right palm's mirror image does too; one tip read two widths low (a
@@ -3013,7 +3014,6 @@ mod tests {
         });
         assert_eq!(g.profile_cost(), None);
     }
-    use proptest::prelude::*;
 
     /// A drawn hand, fingers up: (centre x, half width, tip y) per finger, each a strip with a
     /// half-elliptic cap `CAP_LENGTH_W` widths long, joined by a palm below `palm_y`; luma
