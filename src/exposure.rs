@@ -190,11 +190,19 @@ impl ExposureAnalyzer {
             let bh = block_h(by);
             let m = &finger_mask[by * lw..(by + 1) * lw];
             let l = &low.luma[by * lw..(by + 1) * lw];
-            for (bx, (&mi, &li)) in m.iter().zip(l.iter()).enumerate() {
+            // Every block of a row but the last is `f` pixels wide.
+            let (body, last) = (bh * f as u64, bh * block_w(lw - 1));
+            let (m_body, m_last) = m.split_at(lw - 1);
+            let (l_body, l_last) = l.split_at(lw - 1);
+            for (&mi, &li) in m_body.iter().zip(l_body) {
                 if mi != 0 {
-                    self.hist[li as usize] += bh * block_w(bx);
+                    self.hist[li as usize] += body;
                     mask_blocks += 1;
                 }
+            }
+            if m_last[0] != 0 {
+                self.hist[l_last[0] as usize] += last;
+                mask_blocks += 1;
             }
         }
         let mut total: u64 = self.hist.iter().sum();
@@ -502,23 +510,39 @@ impl ExposureAnalyzer {
     fn accept_spots(&mut self, low: &LowRes, min_contrast: f32, max_spot_px: f32) -> (u64, u32) {
         let (w, h) = (low.width as usize, low.height as usize);
         let (mut pixels, mut spots) = (0u64, 0u32);
+        // Seeds are rare: runs of `SKIP` blocks are first tested together, branch-free so the
+        // test vectorises, and skipped whole when none is a seed. A run is tested when the scan
+        // reaches it, after the floods started before it, so the same seeds are taken in the
+        // same order as block by block.
+        const SKIP: usize = 32;
+        let n = (w * h).min(self.state.len());
         for pass in [DENSE, GLARE] {
-            for start in 0..w * h {
-                if self.state[start] & (pass | SEEN) != pass {
+            let is_seed = |s: u8| s & (pass | SEEN) == pass;
+            for run in (0..n).step_by(SKIP) {
+                let end = (run + SKIP).min(n);
+                if !self.state[run..end]
+                    .iter()
+                    .fold(false, |any, &s| any | is_seed(s))
+                {
                     continue;
                 }
-                let p = self.patch(low, start, pass == DENSE);
-                let area = p.blocks * (low.factor as u64).pow(2);
-                let small = p.bbox[2] - p.bbox[0] < SMALL_SPOT_BLOCKS
-                    && p.bbox[3] - p.bbox[1] < SMALL_SPOT_BLOCKS;
-                let compact =
-                    pass == DENSE || small || p.px as f32 >= SPARSE_MIN_DENSITY * area as f32;
-                if compact && p.rim_n > 0 && p.in_n > 0 {
-                    let contrast =
-                        p.in_sum as f32 / p.in_n as f32 - p.rim_sum as f32 / p.rim_n as f32;
-                    if contrast >= min_contrast && p.px as f32 <= max_spot_px {
-                        pixels += p.px;
-                        spots += 1;
+                for start in run..end {
+                    if !is_seed(self.state[start]) {
+                        continue;
+                    }
+                    let p = self.patch(low, start, pass == DENSE);
+                    let area = p.blocks * (low.factor as u64).pow(2);
+                    let small = p.bbox[2] - p.bbox[0] < SMALL_SPOT_BLOCKS
+                        && p.bbox[3] - p.bbox[1] < SMALL_SPOT_BLOCKS;
+                    let compact =
+                        pass == DENSE || small || p.px as f32 >= SPARSE_MIN_DENSITY * area as f32;
+                    if compact && p.rim_n > 0 && p.in_n > 0 {
+                        let contrast =
+                            p.in_sum as f32 / p.in_n as f32 - p.rim_sum as f32 / p.rim_n as f32;
+                        if contrast >= min_contrast && p.px as f32 <= max_spot_px {
+                            pixels += p.px;
+                            spots += 1;
+                        }
                     }
                 }
             }
