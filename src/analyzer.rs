@@ -593,24 +593,21 @@ impl Analyzer {
         {
             return;
         }
-        let source = if self.mask_pass == MaskPass::Refitted {
-            &self.mask_first
-        } else {
-            &self.mask
-        };
+        // The colour mask, as the edge-cut pass takes it first.
+        let from_first = self.mask_pass == MaskPass::Refitted;
         for &scale in EDGE_CUT_SCALES.iter() {
+            let source = if from_first {
+                &self.mask_first
+            } else {
+                &self.mask
+            };
             if !self
                 .segmenter
                 .edge_cut_at(&self.low, source, scale, &mut self.mask_cut)
             {
                 return;
             }
-            self.finder.find(
-                &self.mask_cut,
-                &self.low,
-                &self.config,
-                &mut self.geometry_refined,
-            );
+            self.find_on_cut();
             let (before, after) = (&self.geometry, &self.geometry_refined);
             let whole_if_new = |b: &Finger| {
                 counted(before).any(|a| same_tip(a, b))
