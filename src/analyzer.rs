@@ -581,9 +581,10 @@ impl Analyzer {
     /// frame's edge is as likely background. It runs on one or two frames in a hundred. Over
     /// the eight development sets (training seeds 0-799, held-out 1280x720 from 1,000,000,
     /// 1920x1080 from 1,000,000 and 2,000,000, 350 from 3,000,000): finger count right on 7
-    /// more frames, wrong on 1 more (a background blob read as a thumb beside three fingers, the
-    /// little finger missed: the cut finds the little finger); on one more frame already
-    /// miscounted; the 500 gray frames 1 more right; the real hand photos unchanged.
+    /// more frames, wrong on 2 more, four-finger hands on which a background blob or the little
+    /// finger had been read as a thumb (on one of them the little finger had been missed, and
+    /// the cut finds it; the other was already rejected by a wrong `wrong_hand` call); the 500
+    /// gray frames 1 more right; the real hand photos unchanged.
     fn fifth_digit_pass(&mut self) {
         let expected = self.config.expected_fingers;
         let thumb_in_view = counted(&self.geometry).any(|f| f.name == FingerName::Thumb);
