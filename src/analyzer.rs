@@ -126,6 +126,15 @@ pub enum MaskPass {
     FifthDigit,
 }
 
+/// Which of the analyzer's masks a cut is made from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum MaskSlot {
+    /// The mask the frame's geometry was found on (`mask`).
+    Held,
+    /// The first colour mask, kept aside when a later pass replaced it (`mask_first`).
+    First,
+}
+
 impl Analyzer {
     /// An analyzer for `config`, which is validated first.
     pub fn new(config: Config) -> Result<Self> {
@@ -245,43 +254,27 @@ impl Analyzer {
         let short = found >= MIN_FOUND_FOR_EDGE_CUT && found < expected;
         let over = found > expected;
         if short || over {
-            let (first, second) = if self.mask_pass == MaskPass::Refitted {
-                (&self.mask_first, &self.mask)
+            let (first, second) = self.cut_sources();
+            let sources = [first, second];
+            let sources = if refitted {
+                &sources[..]
             } else {
-                (&self.mask, &self.mask_first)
+                &sources[..1]
             };
-            let mut completed = false;
-            for (source, scale) in [Some(first), refitted.then_some(second)]
-                .into_iter()
-                .flatten()
-                .flat_map(|m| EDGE_CUT_SCALES.iter().map(move |&s| (m, s)))
-            {
-                if !self
-                    .segmenter
-                    .edge_cut_at(&self.low, source, scale, &mut self.mask_cut)
-                {
-                    break;
-                }
-                self.finder.find(
-                    &self.mask_cut,
-                    &self.low,
-                    &self.config,
-                    &mut self.geometry_refined,
-                );
-                completed = self.geometry_refined.count() == expected
-                    && if short {
-                        keeps_every_finger(&self.geometry, &self.geometry_refined)
-                            && new_fingers_fit_the_hand(&self.geometry, &self.geometry_refined)
-                    } else {
-                        merges_fragments(&self.geometry, &self.geometry_refined)
-                    };
-                if completed {
-                    break;
-                }
-            }
-            if completed {
-                self.adopt_cut(MaskPass::EdgeCut);
-            }
+            self.adopt_first_cut(
+                sources,
+                &EDGE_CUT_SCALES,
+                MaskPass::EdgeCut,
+                |before, after| {
+                    after.count() == expected
+                        && if short {
+                            keeps_every_finger(before, after)
+                                && new_fingers_fit_the_hand(before, after)
+                        } else {
+                            merges_fragments(before, after)
+                        }
+                },
+            );
         }
         self.fifth_digit_pass();
         self.framing_pass();
@@ -562,6 +555,48 @@ impl Analyzer {
         );
     }
 
+    /// The masks the edge-cut passes cut, in order: the held one, or the first colour mask
+    /// when the colour refit replaced it; then the other.
+    fn cut_sources(&self) -> (MaskSlot, MaskSlot) {
+        if self.mask_pass == MaskPass::Refitted {
+            (MaskSlot::First, MaskSlot::Held)
+        } else {
+            (MaskSlot::Held, MaskSlot::First)
+        }
+    }
+
+    /// Cuts each of `sources` along the edge map at each of `scales` in turn
+    /// ([`Segmenter::edge_cut_at`]), runs the finder on the cut, and adopts, as `pass`, the
+    /// first cut whose geometry `accept` takes (given the held geometry and the cut's). Stops
+    /// at the first cut the segmenter cannot make.
+    fn adopt_first_cut(
+        &mut self,
+        sources: &[MaskSlot],
+        scales: &[f32],
+        pass: MaskPass,
+        accept: impl Fn(&HandGeometry, &HandGeometry) -> bool,
+    ) {
+        for &slot in sources {
+            for &scale in scales {
+                let source = match slot {
+                    MaskSlot::Held => &self.mask,
+                    MaskSlot::First => &self.mask_first,
+                };
+                if !self
+                    .segmenter
+                    .edge_cut_at(&self.low, source, scale, &mut self.mask_cut)
+                {
+                    return;
+                }
+                self.find_on_cut();
+                if accept(&self.geometry, &self.geometry_refined) {
+                    self.adopt_cut(pass);
+                    return;
+                }
+            }
+        }
+    }
+
     /// Takes the candidate mask and the geometry found on it ([`Analyzer::find_on_cut`]) as
     /// the frame's, from `pass`.
     fn adopt_cut(&mut self, pass: MaskPass) {
@@ -594,35 +629,23 @@ impl Analyzer {
         {
             return;
         }
-        // The colour mask, as the edge-cut pass takes it first.
-        let from_first = self.mask_pass == MaskPass::Refitted;
-        for &scale in EDGE_CUT_SCALES.iter() {
-            let source = if from_first {
-                &self.mask_first
-            } else {
-                &self.mask
-            };
-            if !self
-                .segmenter
-                .edge_cut_at(&self.low, source, scale, &mut self.mask_cut)
-            {
-                return;
-            }
-            self.find_on_cut();
-            let (before, after) = (&self.geometry, &self.geometry_refined);
-            let whole_if_new = |b: &Finger| {
-                counted(before).any(|a| same_tip(a, b))
-                    || (!b.tip_cut && b.inside_fraction >= NEW_DIGIT_MIN_INSIDE)
-            };
-            if after.count() == expected + 1
-                && keeps_every_finger(before, after)
-                && new_fingers_fit_the_hand(before, after)
-                && counted(after).all(whole_if_new)
-            {
-                self.adopt_cut(MaskPass::FifthDigit);
-                return;
-            }
-        }
+        // The mask the edge-cut pass cuts first.
+        let (first, _) = self.cut_sources();
+        self.adopt_first_cut(
+            &[first],
+            &EDGE_CUT_SCALES,
+            MaskPass::FifthDigit,
+            |before, after| {
+                let whole_if_new = |b: &Finger| {
+                    counted(before).any(|a| same_tip(a, b))
+                        || (!b.tip_cut && b.inside_fraction >= NEW_DIGIT_MIN_INSIDE)
+                };
+                after.count() == expected + 1
+                    && keeps_every_finger(before, after)
+                    && new_fingers_fit_the_hand(before, after)
+                    && counted(after).all(whole_if_new)
+            },
+        );
     }
 
     /// Framing pass, for a fingertip read as cut by the frame edge: the held mask cut along the
@@ -647,31 +670,24 @@ impl Analyzer {
         if count == 0 || fragmented(&self.geometry) || !counted(&self.geometry).any(out) {
             return;
         }
-        for &scale in FRAMING_EDGE_SCALES.iter() {
-            if !self
-                .segmenter
-                .edge_cut_at(&self.low, &self.mask, scale, &mut self.mask_cut)
-            {
-                return;
-            }
-            self.find_on_cut();
-            let (before, after) = (&self.geometry, &self.geometry_refined);
-            let freed = |a: &Finger| {
-                counted(after).any(|b| {
-                    same_tip(a, b)
-                        && !b.tip_cut
-                        && b.width_px >= FRAMING_MIN_WIDTH_RATIO * a.width_px
-                })
-            };
-            if after.count() == count
-                && keeps_every_finger(before, after)
-                && counted(before).filter(|a| out(a)).all(freed)
-                && !counted(after).any(out)
-            {
-                self.adopt_cut(MaskPass::Framing);
-                return;
-            }
-        }
+        self.adopt_first_cut(
+            &[MaskSlot::Held],
+            &FRAMING_EDGE_SCALES,
+            MaskPass::Framing,
+            |before, after| {
+                let freed = |a: &Finger| {
+                    counted(after).any(|b| {
+                        same_tip(a, b)
+                            && !b.tip_cut
+                            && b.width_px >= FRAMING_MIN_WIDTH_RATIO * a.width_px
+                    })
+                };
+                after.count() == count
+                    && keeps_every_finger(before, after)
+                    && counted(before).filter(|a| out(a)).all(freed)
+                    && !counted(after).any(out)
+            },
+        );
     }
 
     /// A colour frame still in doubt after the refit, with a finger found: its mask taken from
