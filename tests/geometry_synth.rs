@@ -486,6 +486,7 @@ fn passes_on_four_fingers() -> [[usize; 3]; 2] {
 /// only when the tip then stands inside the frame, as wide as before. Every frame it keeps
 /// loses its `partially_out_of_frame` call, so each kept frame is a call mended (the label has
 /// no such reason) or broken (it has).
+///
 /// A thumb in view beside four fingers is five digits; when four are counted with a thumb
 /// among them, the fifth-digit pass cuts the mask along the edge map and keeps the cut only
 /// when it shows a fifth digit whole inside the frame. Each kept frame is a count mended (the
