@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::exposure::ExposureAnalyzer;
 use crate::fingers::{Finger, FingerFinder, HandGeometry};
 use crate::focus::{FocusAnalyzer, FocusMeasure};
-use crate::frame::{FrameView, LowRes, Rect};
+use crate::frame::{FrameView, LowRes, QuarterTurns, Rect};
 use crate::report::{FingerName, FingerReport, PpiSource, Reason, ReasonCode, Report, Verdict};
 use crate::ridge::{RidgeAnalyzer, RidgeMeasure};
 use crate::segment::{self, GrayClass, HandMask, Segmenter};
@@ -39,6 +39,11 @@ const MAX_FINGERS: usize = 10;
 pub struct Analyzer {
     config: Config,
     low: LowRes,
+    /// The other orientation of `low` when frames arrive turned ([`Config::frame_rotation`]):
+    /// upright during segmentation and geometry, the frame's own after.
+    low_turned: LowRes,
+    /// A mask plane being turned back to the frame's orientation.
+    turn_buf: Vec<u8>,
     mask: HandMask,
     /// The first pass's mask while a refined one is tried.
     mask_first: HandMask,
@@ -142,6 +147,8 @@ impl Analyzer {
         Ok(Analyzer {
             config,
             low: LowRes::default(),
+            low_turned: LowRes::default(),
+            turn_buf: Vec::new(),
             mask: HandMask::default(),
             mask_first: HandMask::default(),
             segmenter: Segmenter::new(),
@@ -211,6 +218,14 @@ impl Analyzer {
         report.height = h;
 
         frame.downsample_into(segment::work_factor(w, h), &mut self.low);
+        // Segmentation and geometry assume an upright hand (fingers up, the hand entering from
+        // below): a turned frame is turned upright at low resolution for them, and what they
+        // found turned back.
+        let turn = QuarterTurns::from_degrees(self.config.frame_rotation);
+        if let Some(turn) = turn {
+            self.low.turn_into(turn, &mut self.low_turned);
+            std::mem::swap(&mut self.low, &mut self.low_turned);
+        }
         self.segmenter.segment(&self.low, &mut self.mask);
         self.finder
             .find(&self.mask, &self.low, &self.config, &mut self.geometry);
@@ -278,9 +293,15 @@ impl Analyzer {
         }
         self.fifth_digit_pass();
         self.framing_pass();
+        if let Some(turn) = turn {
+            std::mem::swap(&mut self.low, &mut self.low_turned);
+            self.turn_geometry_back(turn, w, h);
+        }
         let geo = &self.geometry;
         report.hand = geo.hand;
-        report.rotation_deg = geo.angle_deg;
+        // The hand's tilt from upright, not the frame's axis it was found along.
+        report.rotation_deg =
+            wrap_pi(geo.angle_deg.to_radians() - self.config.upright_angle_rad()).to_degrees();
         report.hand_fraction = geo.hand_fraction;
         // Capped like the per-finger entries below, so the count and the list agree even when
         // the finder sees more finger-like shapes than a hand has (stripes, grilles).
@@ -543,6 +564,46 @@ impl Analyzer {
         } else {
             std::mem::swap(&mut self.mask, &mut self.mask_first);
         }
+    }
+
+    /// Turns the mask and geometry found on the upright image (`low_turned`, the frame turned
+    /// by `turn`) back to the frame's orientation (`low`; the frame is `width` x `height`).
+    fn turn_geometry_back(&mut self, turn: QuarterTurns, width: u32, height: u32) {
+        let (uw, uh) = (
+            self.low_turned.width as usize,
+            self.low_turned.height as usize,
+        );
+        let back = turn.inverse();
+        for plane in [&mut self.mask.mask, &mut self.geometry.finger_mask] {
+            if plane.len() == uw * uh {
+                back.turn_plane(plane, uw, uh, &mut self.turn_buf);
+                std::mem::swap(plane, &mut self.turn_buf);
+            }
+        }
+        self.mask.width = self.low.width;
+        self.mask.height = self.low.height;
+        let f = self.low_turned.factor.max(1) as f32;
+        let (tw, th) = (uw as f32 * f, uh as f32 * f);
+        for finger in &mut self.geometry.fingers {
+            let (x, y) = turn.point_back(finger.tip[0], finger.tip[1], tw, th);
+            finger.tip = [x, y];
+            let (dx, dy) = turn.vector_back(finger.direction[0], finger.direction[1]);
+            finger.direction = [dx, dy];
+            let b = finger.print_box;
+            let (x0, y0) = turn.point_back(b.x as f32, b.y as f32, tw, th);
+            let (x1, y1) = turn.point_back((b.x + b.width) as f32, (b.y + b.height) as f32, tw, th);
+            let clamp = |v: f32, max: u32| (v.round().max(0.0) as u32).min(max);
+            let (bx0, bx1) = (clamp(x0.min(x1), width), clamp(x0.max(x1), width));
+            let (by0, by1) = (clamp(y0.min(y1), height), clamp(y0.max(y1), height));
+            finger.print_box = Rect {
+                x: bx0,
+                y: by0,
+                width: bx1 - bx0,
+                height: by1 - by0,
+            };
+        }
+        let up = self.config.upright_angle_rad();
+        self.geometry.angle_deg = wrap_pi(self.geometry.angle_deg.to_radians() + up).to_degrees();
     }
 
     /// Runs the finder on `mask_cut`, a later pass's candidate mask, into `geometry_refined`.
@@ -943,6 +1004,13 @@ fn fill_roi_mask(mask: &HandMask, finger_mask: &[u8], rect: Rect, out: &mut Vec<
             }
         }
     }
+}
+
+/// Angle `a` (radians) brought into (-pi, pi].
+fn wrap_pi(a: f32) -> f32 {
+    use std::f32::consts::{PI, TAU};
+    let r = a.rem_euclid(TAU);
+    if r > PI { r - TAU } else { r }
 }
 
 /// The frame's focus from its fingertips' reports and, in the same order, their focus

@@ -28,6 +28,13 @@ pub struct Config {
     pub expected_hand: Hand,
     /// Whether the frames are mirrored left-right (a front camera's preview). Default: false.
     pub mirrored: bool,
+    /// Clockwise rotation, in degrees, that turns a frame upright (fingers held up then point
+    /// to its top): 0, 90, 180 or 270. Phone cameras deliver frames in the sensor's
+    /// orientation, usually a quarter turn from what the user sees; pass what the platform
+    /// reports (Android's `ImageInfo.getRotationDegrees()`, the rotation an iOS app applies
+    /// for its interface orientation). The finder looks for fingers pointing that way; a hand
+    /// tilted from it is reported in `rotation_deg`. Default: 0.
+    pub frame_rotation: u16,
     /// How many fingers the capture asks for. Default: 4.
     pub expected_fingers: u8,
     /// Distance, as the resolution at the fingers.
@@ -51,6 +58,7 @@ impl Default for Config {
         Config {
             expected_hand: Hand::Left,
             mirrored: false,
+            frame_rotation: 0,
             expected_fingers: 4,
             ppi: PpiConfig::default(),
             focus: FocusConfig::default(),
@@ -253,6 +261,17 @@ fn finite_in(field: &'static str, v: f32, lo: f32, hi: f32) -> Result<()> {
 }
 
 impl Config {
+    /// The direction upright fingers point in the frame, radians clockwise from the frame's up
+    /// (in (-pi, pi]): the frame turned back by [`Config::frame_rotation`].
+    pub fn upright_angle_rad(&self) -> f32 {
+        match self.frame_rotation % 360 {
+            90 => -std::f32::consts::FRAC_PI_2,
+            180 => std::f32::consts::PI,
+            270 => std::f32::consts::FRAC_PI_2,
+            _ => 0.0,
+        }
+    }
+
     /// Parses TOML, then validates.
     pub fn from_toml_str(s: &str) -> Result<Self> {
         let c: Config = toml::from_str(s).map_err(|e| Error::ConfigParse(e.to_string()))?;
@@ -286,6 +305,12 @@ impl Config {
             return Err(Error::Config {
                 field: "expected_hand",
                 reason: "must be left or right".into(),
+            });
+        }
+        if !matches!(self.frame_rotation, 0 | 90 | 180 | 270) {
+            return Err(Error::Config {
+                field: "frame_rotation",
+                reason: format!("{} is not one of 0, 90, 180, 270", self.frame_rotation),
             });
         }
         if !(1..=5).contains(&self.expected_fingers) {

@@ -982,7 +982,107 @@ pub struct LowRes {
     ycc: Vec<u8>,
 }
 
+/// A quarter-turn count: how a frame must be turned clockwise to stand upright.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum QuarterTurns {
+    /// 90 degrees clockwise.
+    One,
+    /// 180 degrees.
+    Two,
+    /// 270 degrees clockwise (90 counter-clockwise).
+    Three,
+}
+
+impl QuarterTurns {
+    /// From degrees clockwise; `None` for 0 (and anything not a quarter turn, which the
+    /// config's validation rules out).
+    pub(crate) fn from_degrees(deg: u16) -> Option<Self> {
+        match deg {
+            90 => Some(QuarterTurns::One),
+            180 => Some(QuarterTurns::Two),
+            270 => Some(QuarterTurns::Three),
+            _ => None,
+        }
+    }
+
+    /// Size of a `w` x `h` image once turned.
+    pub(crate) fn turned_size(self, w: usize, h: usize) -> (usize, usize) {
+        match self {
+            QuarterTurns::Two => (w, h),
+            _ => (h, w),
+        }
+    }
+
+    /// Where the point `(x, y)` of the turned image, `tw` x `th` (sizes and coordinates
+    /// continuous, in any unit), lies in the image it was turned from.
+    pub(crate) fn point_back(self, x: f32, y: f32, tw: f32, th: f32) -> (f32, f32) {
+        match self {
+            QuarterTurns::One => (y, tw - x),
+            QuarterTurns::Two => (tw - x, th - y),
+            QuarterTurns::Three => (th - y, x),
+        }
+    }
+
+    /// A direction of the turned image in the original one.
+    pub(crate) fn vector_back(self, dx: f32, dy: f32) -> (f32, f32) {
+        match self {
+            QuarterTurns::One => (dy, -dx),
+            QuarterTurns::Two => (-dx, -dy),
+            QuarterTurns::Three => (-dy, dx),
+        }
+    }
+
+    /// Writes `src` (`w` x `h`, row-major) turned clockwise by `self` into `dst`.
+    pub(crate) fn turn_plane<T: Copy + Default>(
+        self,
+        src: &[T],
+        w: usize,
+        h: usize,
+        dst: &mut Vec<T>,
+    ) {
+        let (tw, _) = self.turned_size(w, h);
+        dst.clear();
+        dst.resize(w * h, T::default());
+        if src.len() < w * h {
+            return;
+        }
+        for (y, row) in src.chunks_exact(w).take(h).enumerate() {
+            for (x, &v) in row.iter().enumerate() {
+                let (tx, ty) = match self {
+                    QuarterTurns::One => (h - 1 - y, x),
+                    QuarterTurns::Two => (w - 1 - x, h - 1 - y),
+                    QuarterTurns::Three => (y, w - 1 - x),
+                };
+                dst[ty * tw + tx] = v;
+            }
+        }
+    }
+
+    /// The turn that undoes this one.
+    pub(crate) fn inverse(self) -> Self {
+        match self {
+            QuarterTurns::One => QuarterTurns::Three,
+            QuarterTurns::Two => QuarterTurns::Two,
+            QuarterTurns::Three => QuarterTurns::One,
+        }
+    }
+}
+
 impl LowRes {
+    /// Makes `out` this image turned clockwise by `turn` (its luma, chroma and block maxima;
+    /// `out` keeps its own scratch), reusing `out`'s buffers.
+    pub(crate) fn turn_into(&self, turn: QuarterTurns, out: &mut LowRes) {
+        let (w, h) = (self.width as usize, self.height as usize);
+        let (tw, th) = turn.turned_size(w, h);
+        out.width = tw as u32;
+        out.height = th as u32;
+        out.factor = self.factor;
+        turn.turn_plane(&self.luma, w, h, &mut out.luma);
+        turn.turn_plane(&self.cb, w, h, &mut out.cb);
+        turn.turn_plane(&self.cr, w, h, &mut out.cr);
+        turn.turn_plane(&self.max, w, h, &mut out.max);
+    }
+
     /// Sets the size for a `w` x `h` frame reduced by `f` and sizes the output planes to it
     /// (reusing their capacity); returns the reduced width and height.
     fn shape_for(&mut self, w: usize, h: usize, f: usize) -> (usize, usize) {
@@ -1051,5 +1151,40 @@ fn h_pairs(f: usize, sum: &[u16], div: RoundDiv, a: &mut [u8], b: &mut [u8]) -> 
         10 => hreduce_pairs::<10>(sum, div, a, b),
         12 => hreduce_pairs::<12>(sum, div, a, b),
         _ => hreduce_pairs_dyn(f, sum, div, a, b),
+    }
+}
+
+#[cfg(test)]
+mod turn_tests {
+    use super::QuarterTurns;
+
+    /// Every pixel lands where `point_back` says it came from, and turning back restores the
+    /// plane, on odd sizes.
+    #[test]
+    fn turned_planes_and_points_agree() {
+        for (w, h) in [(1usize, 1usize), (3, 5), (7, 2), (6, 6)] {
+            let src: Vec<u16> = (0..(w * h) as u16).collect();
+            for turn in [QuarterTurns::One, QuarterTurns::Two, QuarterTurns::Three] {
+                let (tw, th) = turn.turned_size(w, h);
+                let mut dst = Vec::new();
+                turn.turn_plane(&src, w, h, &mut dst);
+                for ty in 0..th {
+                    for tx in 0..tw {
+                        let (x, y) =
+                            turn.point_back(tx as f32 + 0.5, ty as f32 + 0.5, tw as f32, th as f32);
+                        let (x, y) = ((x - 0.5) as usize, (y - 0.5) as usize);
+                        assert_eq!(dst[ty * tw + tx], src[y * w + x], "{turn:?} {w}x{h}");
+                    }
+                }
+                let mut back = Vec::new();
+                turn.inverse().turn_plane(&dst, tw, th, &mut back);
+                assert_eq!(back, src, "{turn:?} {w}x{h}");
+                // A direction turns with the points.
+                let (dx, dy) = turn.vector_back(1.0, 0.0);
+                let (x0, y0) = turn.point_back(0.0, 0.0, tw as f32, th as f32);
+                let (x1, y1) = turn.point_back(1.0, 0.0, tw as f32, th as f32);
+                assert_eq!((dx, dy), (x1 - x0, y1 - y0), "{turn:?}");
+            }
+        }
     }
 }

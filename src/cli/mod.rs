@@ -124,6 +124,10 @@ pub struct AnalyzeArgs {
     /// Config file (TOML or JSON); fields left out take their defaults.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// Clockwise rotation (0, 90, 180, 270) that turns the images upright, for frames saved in
+    /// a phone camera's sensor orientation; overrides the config's `frame_rotation`.
+    #[arg(long, value_name = "DEG", value_parser = ["0", "90", "180", "270"])]
+    rotation: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
@@ -154,13 +158,16 @@ pub fn run() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Analyze(args) => {
-            let config = match load_config(args.config.as_deref()) {
+            let mut config = match load_config(args.config.as_deref()) {
                 Ok(c) => c,
                 Err(e) => {
                     eprintln!("fingerqc: {e}");
                     return ExitCode::from(EXIT_USAGE);
                 }
             };
+            if let Some(deg) = args.rotation.as_deref().and_then(|d| d.parse().ok()) {
+                config.frame_rotation = deg;
+            }
             analyze::run(&args, &config)
         }
         Command::Eval(args) => {
