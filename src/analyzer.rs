@@ -293,15 +293,15 @@ impl Analyzer {
         }
         self.fifth_digit_pass();
         self.framing_pass();
+        // The hand's tilt from upright: its axis as found, before any turn back to the frame.
+        let tilt_deg = self.geometry.angle_deg;
         if let Some(turn) = turn {
             std::mem::swap(&mut self.low, &mut self.low_turned);
             self.turn_geometry_back(turn, w, h);
         }
         let geo = &self.geometry;
         report.hand = geo.hand;
-        // The hand's tilt from upright, not the frame's axis it was found along.
-        report.rotation_deg =
-            wrap_pi(geo.angle_deg.to_radians() - self.config.upright_angle_rad()).to_degrees();
+        report.rotation_deg = tilt_deg;
         report.hand_fraction = geo.hand_fraction;
         // Capped like the per-finger entries below, so the count and the list agree even when
         // the finder sees more finger-like shapes than a hand has (stripes, grilles).
@@ -602,7 +602,7 @@ impl Analyzer {
                 height: by1 - by0,
             };
         }
-        let up = self.config.upright_angle_rad();
+        let up = turn.upright_angle_rad();
         self.geometry.angle_deg = wrap_pi(self.geometry.angle_deg.to_radians() + up).to_degrees();
     }
 

@@ -32,8 +32,9 @@ pub struct Config {
     /// to its top): 0, 90, 180 or 270. Phone cameras deliver frames in the sensor's
     /// orientation, usually a quarter turn from what the user sees; pass what the platform
     /// reports (Android's `ImageInfo.getRotationDegrees()`, the rotation an iOS app applies
-    /// for its interface orientation). The finder looks for fingers pointing that way; a hand
-    /// tilted from it is reported in `rotation_deg`. Default: 0.
+    /// for its interface orientation). Segmentation and finger geometry work on the frame
+    /// turned upright at low resolution; positions in the report stay in the frame's own
+    /// coordinates, and a hand tilted from upright is reported in `rotation_deg`. Default: 0.
     pub frame_rotation: u16,
     /// How many fingers the capture asks for. Default: 4.
     pub expected_fingers: u8,
@@ -261,17 +262,6 @@ fn finite_in(field: &'static str, v: f32, lo: f32, hi: f32) -> Result<()> {
 }
 
 impl Config {
-    /// The direction upright fingers point in the frame, radians clockwise from the frame's up
-    /// (in (-pi, pi]): the frame turned back by [`Config::frame_rotation`].
-    pub fn upright_angle_rad(&self) -> f32 {
-        match self.frame_rotation % 360 {
-            90 => -std::f32::consts::FRAC_PI_2,
-            180 => std::f32::consts::PI,
-            270 => std::f32::consts::FRAC_PI_2,
-            _ => 0.0,
-        }
-    }
-
     /// Parses TOML, then validates.
     pub fn from_toml_str(s: &str) -> Result<Self> {
         let c: Config = toml::from_str(s).map_err(|e| Error::ConfigParse(e.to_string()))?;

@@ -1058,6 +1058,17 @@ impl QuarterTurns {
         }
     }
 
+    /// The direction fingers held upright point in the frame before it is turned, radians
+    /// clockwise from its up, in (-pi, pi].
+    pub(crate) fn upright_angle_rad(self) -> f32 {
+        use std::f32::consts::{FRAC_PI_2, PI};
+        match self {
+            QuarterTurns::One => -FRAC_PI_2,
+            QuarterTurns::Two => PI,
+            QuarterTurns::Three => FRAC_PI_2,
+        }
+    }
+
     /// The turn that undoes this one.
     pub(crate) fn inverse(self) -> Self {
         match self {
@@ -1184,6 +1195,10 @@ mod turn_tests {
                 let (x0, y0) = turn.point_back(0.0, 0.0, tw as f32, th as f32);
                 let (x1, y1) = turn.point_back(1.0, 0.0, tw as f32, th as f32);
                 assert_eq!((dx, dy), (x1 - x0, y1 - y0), "{turn:?}");
+                // Upright "up" lands where `upright_angle_rad` says (clockwise from up).
+                let (ux, uy) = turn.vector_back(0.0, -1.0);
+                let diff = ux.atan2(-uy) - turn.upright_angle_rad();
+                assert!(diff.sin().abs() < 1e-6 && diff.cos() > 0.0, "{turn:?}");
             }
         }
     }
