@@ -424,6 +424,10 @@ pub struct FingerFinder {
     boxes: Vec<u16>,
     /// Profile bin of each column of one strip row in `split_fused`.
     bins: Vec<u8>,
+    /// Try the upright axis first, not the boundary's dominant direction: set for a close-up,
+    /// whose boundary is mostly the fingertips' caps and the frame-wide base, so its dominant
+    /// direction is often across the fingers.
+    pub(crate) upright_first: bool,
 }
 
 impl FingerFinder {
@@ -489,9 +493,10 @@ impl FingerFinder {
         let mut spare = None;
         // (The whole frame when the mask is empty.)
         let bbox = nz.unwrap_or((0, 0, w, h));
-        for a in [peak, 0.0] {
+        let first = if self.upright_first { 0.0 } else { peak };
+        for a in [first, 0.0] {
             let same = scanned == Some(a.to_bits());
-            if same || (a != peak && (a - peak).abs() < 5f32.to_radians()) {
+            if same || (a != first && (a - first).abs() < 5f32.to_radians()) {
                 continue;
             }
             if scanned.is_some() {

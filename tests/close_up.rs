@@ -19,6 +19,7 @@ const SEEDS: [u64; 28] = [
 fn too_close_hands_are_reported_too_close() {
     let mut detected = 0;
     let mut by_probe = Vec::new();
+    let mut counted_right = 0;
     for seed in SEEDS {
         let scene = fingerqc::synth::scene(seed, 1280, 720);
         let labels = &scene.labels;
@@ -33,6 +34,7 @@ fn too_close_hands_are_reported_too_close() {
         .unwrap();
         let frame = FrameView::from_rgb_image(&scene.image).unwrap();
         let report = analyzer.analyze(&frame).unwrap();
+        counted_right += usize::from(report.finger_count == labels.finger_count);
         if report
             .reasons
             .iter()
@@ -45,7 +47,8 @@ fn too_close_hands_are_reported_too_close() {
         }
     }
     println!(
-        "too_close reported on {detected} of {}; {by_probe:?}",
+        "too_close reported on {detected} of {}; finger count right on {counted_right}; \
+         {by_probe:?}",
         SEEDS.len()
     );
     // Measured: 26 of 28 (14 before the probes, which take over when the fingers give no
@@ -54,6 +57,14 @@ fn too_close_hands_are_reported_too_close() {
     // frame-centre probe read the close-ups the mask missed or broke into fragments).
     // Allowed: two fewer.
     assert!(detected >= 24, "too_close on {detected} of {}", SEEDS.len());
+    // The fingers of a close-up are counted on a coarser image, where they have the usual
+    // reduced width and their ridges average out. Measured: 23 of 28 (19 with the
+    // usual image alone). Allowed: two fewer.
+    assert!(
+        counted_right >= 21,
+        "finger count right on {counted_right} of {}",
+        SEEDS.len()
+    );
     // A ridge-based too_close must be a real reading: within 20% of the scene's resolution (the
     // ridge ruler's person-to-person spread is +-9.5%, and blocks near the silhouette lean).
     for (seed, est, truth) in by_probe {

@@ -118,3 +118,42 @@ fn a_rotation_that_is_not_a_quarter_turn_is_refused() {
     assert_eq!(c.frame_rotation, 270);
     assert_eq!(Hand::Left, c.expected_hand);
 }
+
+/// Close-ups are traced again on a coarser image ([`fingerqc::Analyzer`]'s close-up pass); that
+/// pass turns its image upright too and maps what it found back. Training close-ups at
+/// 1280x720 whose count that pass decides (seeds from `tests/close_up.rs`).
+#[test]
+fn turned_close_ups_read_as_upright_ones() {
+    let (mut same, mut tips, mut tips_near, mut n) = (0usize, 0usize, 0usize, 0usize);
+    for seed in [17u64, 153, 273, 330] {
+        let scene = fingerqc::synth::scene(seed, 1280, 720);
+        let mirrored = scene.labels.mirrored;
+        let upright = analyze(&scene.image, mirrored, 0);
+        assert!(upright.ppi.ppi.is_some_and(|p| p > 700.0), "seed {seed}");
+        assert!(
+            upright.finger_count >= 1,
+            "seed {seed}: close-up pass found no finger"
+        );
+        for deg in [90u16, 180, 270] {
+            let img = turned(&scene.image, deg);
+            let (tw, th) = (img.width() as f32, img.height() as f32);
+            let r = analyze(&img, mirrored, deg);
+            n += 1;
+            same += (r.finger_count == upright.finger_count) as usize;
+            for u in &upright.fingers {
+                tips += 1;
+                tips_near += r.fingers.iter().any(|f| {
+                    let (x, y) = to_upright(deg, f.tip[0], f.tip[1], tw, th);
+                    (x - u.tip[0]).hypot(y - u.tip[1]) <= 0.2 * u.width_px.max(10.0)
+                }) as usize;
+            }
+        }
+    }
+    println!("close-ups turned: count as upright {same}/{n}, tips {tips_near}/{tips}");
+    // Same allowance as for the scenes above: one in twenty may differ.
+    assert!(same * 20 >= n * 19, "count as upright on {same} of {n}");
+    assert!(
+        tips > 0 && tips_near * 20 >= tips * 19,
+        "tips {tips_near}/{tips}"
+    );
+}
