@@ -552,3 +552,90 @@ fn shipped_synthetic_frames_cover_every_single_frame_reason_and_evaluate() {
     assert_eq!(card["frames"].as_u64(), Some(truths.len() as u64));
     assert_eq!(card["errors"].as_u64(), Some(0));
 }
+
+/// `--rotation` on `analyze` and `eval`: frames saved a quarter turn from upright read as the
+/// upright ones when the turn that makes them upright is given; another angle is refused.
+#[test]
+fn rotation_flag_reads_turned_frames_as_upright_ones() {
+    let dir = temp_dir("rotation");
+    let (up, turned) = (dir.join("up"), dir.join("turned"));
+    let o = run(&[
+        "synth",
+        "--out",
+        up.to_str().unwrap(),
+        "--n",
+        "4",
+        "--seed",
+        "5000000",
+        "--width",
+        "640",
+        "--height",
+        "360",
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    std::fs::create_dir_all(&turned).unwrap();
+    let labels = std::fs::read_to_string(up.join("labels.jsonl")).unwrap();
+    std::fs::write(turned.join("labels.jsonl"), &labels).unwrap();
+    let mut files = Vec::new();
+    for line in labels.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let file = v["file"].as_str().unwrap().to_string();
+        // Turned a quarter counter-clockwise: 90 degrees clockwise makes it upright.
+        let img = image::open(up.join(&file)).unwrap().rotate270();
+        img.save(turned.join(&file)).unwrap();
+        files.push(file);
+    }
+    let read = |dir: &Path, rotation: Option<&str>| -> Vec<(u64, String)> {
+        let mut args = vec!["analyze", "--format", "jsonl", "-j", "1"];
+        if let Some(r) = rotation {
+            args.extend(["--rotation", r]);
+        }
+        let paths: Vec<String> = files
+            .iter()
+            .map(|f| dir.join(f).to_str().unwrap().to_string())
+            .collect();
+        args.extend(paths.iter().map(String::as_str));
+        let o = run(&args);
+        stdout_lines(&o)
+            .iter()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                (
+                    v["finger_count"].as_u64().unwrap(),
+                    v["hand"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let upright = read(&up, None);
+    assert_eq!(upright.len(), 4);
+    assert!(upright.iter().any(|(n, _)| *n >= 3), "{upright:?}");
+    // The generated frames divide into whole reduced blocks, so the turn is exact.
+    assert_eq!(read(&turned, Some("90")), upright);
+    let score = |dir: &Path, rotation: Option<&str>| -> serde_json::Value {
+        let labels = dir.join("labels.jsonl");
+        let mut args = vec!["eval", "--json", "--labels", labels.to_str().unwrap()];
+        if let Some(r) = rotation {
+            args.extend(["--rotation", r]);
+        }
+        let o = run(&args);
+        let card: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        card["finger_count"].clone()
+    };
+    assert_eq!(score(&turned, Some("90")), score(&up, None));
+    for cmd in ["analyze", "eval"] {
+        let labels = turned.join("labels.jsonl");
+        let target = if cmd == "analyze" {
+            vec!["analyze", "--rotation", "45", turned.to_str().unwrap()]
+        } else {
+            vec![
+                "eval",
+                "--rotation",
+                "45",
+                "--labels",
+                labels.to_str().unwrap(),
+            ]
+        };
+        assert_eq!(run(&target).status.code(), Some(2), "{cmd} --rotation 45");
+    }
+}

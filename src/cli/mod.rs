@@ -79,6 +79,10 @@ pub struct EvalArgs {
     /// Config file (TOML or JSON); the labels' `mirrored` flag overrides its `mirrored`.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// Clockwise rotation (0, 90, 180, 270) that turns the images upright (as for `analyze`);
+    /// overrides the config's `frame_rotation`. The labels describe the upright scene.
+    #[arg(long, value_name = "DEG", value_parser = ["0", "90", "180", "270"])]
+    rotation: Option<String>,
     /// Files analysed in parallel (default: the number of cores).
     #[arg(long, short = 'j', value_name = "N")]
     jobs: Option<usize>,
@@ -171,13 +175,16 @@ pub fn run() -> ExitCode {
             analyze::run(&args, &config)
         }
         Command::Eval(args) => {
-            let config = match load_config(args.config.as_deref()) {
+            let mut config = match load_config(args.config.as_deref()) {
                 Ok(c) => c,
                 Err(e) => {
                     eprintln!("fingerqc: {e}");
                     return ExitCode::from(EXIT_USAGE);
                 }
             };
+            if let Some(deg) = args.rotation.as_deref().and_then(|d| d.parse().ok()) {
+                config.frame_rotation = deg;
+            }
             eval::run(&args, &config)
         }
         Command::Synth(args) => synth::run(&args),
