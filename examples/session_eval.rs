@@ -21,6 +21,9 @@ fn main() {
         .and_then(|i| args.get(i + 1))
         .cloned();
     let (mut fired, mut crop_errs) = (0, Vec::new());
+    // Sequences whose settled stretch is clean by its labels (a capture is due), and captures
+    // on the others (a capture the labels say should not happen).
+    let (mut due, mut due_fired, mut undue_fired) = (0, 0, 0);
     for seed in start..start + count {
         let spec = SequenceSpec {
             fps: 15.0,
@@ -37,6 +40,8 @@ fn main() {
         });
         let mut labels = Vec::new();
         let mut capture = None;
+        // Settled frames, and those among them whose labels hold no reason.
+        let mut settled = (0usize, 0usize);
         for (t, scene_spec) in synth::sequence_specs(&spec) {
             let scene = synth::render(&scene_spec);
             let frame = FrameView::from_rgb_image(&scene.image).expect("frame");
@@ -78,6 +83,22 @@ fn main() {
                     .map(|c| (c, l.ppi, l.ridge_period_mm));
             }
             labels.push((t, l.ppi, l.blur_sigma_mm, l.ridge_period_mm));
+            if t >= settle {
+                settled.0 += 1;
+                settled.1 += usize::from(l.reasons.is_empty());
+            }
+        }
+        // Due when at least half the settled frames are clean by their labels: the hold lasts
+        // about a second, the capture needs 0.4 s of it.
+        let is_due = settled.1 * 2 >= settled.0 && settled.0 > 0;
+        due += usize::from(is_due);
+        due_fired += usize::from(is_due && capture.is_some());
+        undue_fired += usize::from(!is_due && capture.is_some());
+        if !is_due {
+            println!(
+                "seed {seed}: labels clean on {} of {} settled frames: no capture due",
+                settled.1, settled.0
+            );
         }
         match capture {
             None => println!("seed {seed}: no capture"),
@@ -109,6 +130,11 @@ fn main() {
     crop_errs.sort_by(f32::total_cmp);
     let within = crop_errs.iter().filter(|e| e.abs() < 0.10).count();
     let rms = (crop_errs.iter().map(|e| e * e).sum::<f32>() / crop_errs.len().max(1) as f32).sqrt();
+    println!(
+        "capture due on {due} of {count} sequences, fired on {due_fired}; fired on {undue_fired} \
+         of the {} not due",
+        count as usize - due
+    );
     println!(
         "captured {fired}/{count}; crops within 10%: {within}/{}; rms error {:.1}%; errors {:?}",
         crop_errs.len(),
