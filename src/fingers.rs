@@ -1891,7 +1891,12 @@ impl FingerFinder {
         let proj = |f: &Finger, e: [f32; 2]| f.tip[0] * e[0] + f.tip[1] * e[1];
         for fi in out.fingers.iter() {
             if fi.name == FingerName::Thumb {
-                thumb_u = Some(proj(fi, across));
+                // Only a counted thumb: one with less than half its pad in the frame is as
+                // often a fragment at the frame's edge, and it flipped sides the finger-length
+                // profile had clear (a still hand read left and right on alternate frames).
+                if fi.counted {
+                    thumb_u = Some(proj(fi, across));
+                }
                 continue;
             }
             if !fi.counted {

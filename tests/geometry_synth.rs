@@ -271,6 +271,25 @@ fn an_edge_fragment_does_not_make_the_little_finger_a_thumb() {
     assert_eq!(report.hand, Hand::Left, "fingers {names:?}");
 }
 
+/// Training scene 15 (1280x720): a right hand, four fingers, no thumb in view. The finder named
+/// an uncounted piece at the frame's edge "thumb", and a thumb on the left of the fingers read
+/// as a left palm, overruling a finger-length profile that said right with full confidence.
+/// Only a counted thumb settles the side now (training seeds 0-799: hand side right on 3 more
+/// frames, none lost; held-out 1280x720 from 1,000,000: one wrong `wrong_hand` call dropped).
+#[test]
+fn an_uncounted_thumb_does_not_overrule_the_length_profile() {
+    let scene = synth::scene(15, 1280, 720);
+    assert_eq!(scene.labels.finger_count, 4);
+    assert!(!scene.labels.thumb_visible);
+    assert_eq!(scene.labels.apparent_hand, Hand::Right);
+    let mut analyzer = Analyzer::new(config_for(&scene.labels)).expect("config");
+    let frame = FrameView::from_rgb_image(&scene.image).expect("frame");
+    let report = analyzer.analyze(&frame).expect("analysis");
+    assert_eq!(report.finger_count, 4);
+    assert_eq!(report.hand, Hand::Right);
+    assert!(report.has(ReasonCode::WrongHand), "{:?}", report.reasons);
+}
+
 /// Tallies of the later segmentation passes on 200 held-out scenes at 1280x720 (seeds from
 /// 3,000,000): finger counts right, frames, and, over the frames whose mask came from one of
 /// `passes`, how many that pass mended and broke against the first pass's own count (its mask
