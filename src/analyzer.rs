@@ -131,6 +131,10 @@ pub enum MaskPass {
     /// The held mask cut along the edge map to find the finger missing beside a thumb in view
     /// ([`Analyzer`]'s fifth-digit pass).
     FifthDigit,
+    /// A hand too close for the usual reduced image, traced again on a coarser one where its
+    /// fingertips are of the usual reduced width ([`Analyzer`]'s close-up pass; the
+    /// [`Internals::low`] image is then that coarser one).
+    CloseUp,
 }
 
 /// Which of the analyzer's masks a cut is made from.
@@ -972,6 +976,7 @@ impl Analyzer {
         }
         std::mem::swap(&mut self.geometry, &mut self.geometry_refined);
         std::mem::swap(&mut self.mask, &mut self.mask_cut);
+        self.mask_pass = MaskPass::CloseUp;
         if let Some(t) = turn {
             self.turn_geometry_back(t, w, h);
         }

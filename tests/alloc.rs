@@ -49,10 +49,16 @@ use convert::convert;
 #[test]
 fn warm_analyzer_allocates_nothing_per_frame() {
     let (w, h) = (1280, 720);
-    // A frame the first pass reads right, and one whose first passes miss a finger so the
+    // A frame the first pass reads right, one whose first passes miss a finger so the
     // edge-cut pass runs and is kept in some pixel format (asserted below, so the path stays
-    // covered; the formats' chroma sampling differs, and with it which pass wins).
-    for (seed, pass) in [(1_000_123, None), (0, Some(MaskPass::EdgeCut))] {
+    // covered; the formats' chroma sampling differs, and with it which pass wins), and a hand
+    // too close whose fingers the close-up pass traces on a coarser image (its image, mask and
+    // geometry trade places with the usual ones' buffers).
+    for (seed, pass) in [
+        (1_000_123, None),
+        (0, Some(MaskPass::EdgeCut)),
+        (153, Some(MaskPass::CloseUp)),
+    ] {
         warm_frames_allocate_nothing(&frames(seed, w, h), w, h, pass);
     }
 }
