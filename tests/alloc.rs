@@ -53,11 +53,13 @@ fn warm_analyzer_allocates_nothing_per_frame() {
     // edge-cut pass runs and is kept in some pixel format (asserted below, so the path stays
     // covered; the formats' chroma sampling differs, and with it which pass wins), and a hand
     // too close whose fingers the close-up pass traces on a coarser image (its image, mask and
-    // geometry trade places with the usual ones' buffers).
+    // geometry trade places with the usual ones' buffers), and a dark frame whose reduced
+    // image is brightened for segmentation (its planes saved and put back).
     for (seed, pass) in [
         (1_000_123, None),
         (0, Some(MaskPass::EdgeCut)),
         (153, Some(MaskPass::CloseUp)),
+        (315, None),
     ] {
         warm_frames_allocate_nothing(&frames(seed, w, h), w, h, pass);
     }

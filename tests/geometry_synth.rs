@@ -290,6 +290,43 @@ fn an_uncounted_thumb_does_not_overrule_the_length_profile() {
     assert!(report.has(ReasonCode::WrongHand), "{:?}", report.reasons);
 }
 
+/// Frames too dark to see a hand in until stretched (finger luma 13-60): the training scenes at
+/// 1280x720 among seeds 0-599 labelled too_dark with fingers in view. Their chroma sits within a
+/// few levels of neutral, so the colour mask found nothing or fragments; the analyzer now
+/// brightens a dark frame's reduced image for segmentation and geometry.
+#[test]
+fn fingers_of_a_dark_frame_are_counted() {
+    const SEEDS: [u64; 37] = [
+        22, 45, 56, 66, 68, 70, 74, 98, 141, 149, 169, 181, 190, 196, 205, 211, 219, 221, 276, 297,
+        315, 375, 385, 411, 418, 424, 455, 464, 466, 490, 520, 523, 526, 529, 546, 549, 557,
+    ];
+    let mut right = 0;
+    for seed in SEEDS {
+        let scene = synth::scene(seed, 1280, 720);
+        let labels = &scene.labels;
+        assert!(
+            labels.reasons.contains(&ReasonCode::TooDark) && labels.finger_count > 0,
+            "seed {seed} is a dark scene with fingers"
+        );
+        let mut analyzer = Analyzer::new(config_for(labels)).expect("config");
+        let frame = FrameView::from_rgb_image(&scene.image).expect("frame");
+        let report = analyzer.analyze(&frame).expect("analysis");
+        right += usize::from(report.finger_count == labels.finger_count);
+        // The exposure stage still reads the frame as it is.
+        assert!(
+            report.has(ReasonCode::TooDark) || report.exposure.mean >= 40.0,
+            "seed {seed}"
+        );
+    }
+    println!("dark frames counted right: {right} of {}", SEEDS.len());
+    // Measured: 31 of 37 (25 without the brightening). Allowed: two fewer.
+    assert!(
+        right >= 29,
+        "dark frames counted right: {right} of {}",
+        SEEDS.len()
+    );
+}
+
 /// Tallies of the later segmentation passes on 200 held-out scenes at 1280x720 (seeds from
 /// 3,000,000): finger counts right, frames, and, over the frames whose mask came from one of
 /// `passes`, how many that pass mended and broke against the first pass's own count (its mask
