@@ -415,9 +415,15 @@ impl Analyzer {
                 && widths[..nf]
                     .iter()
                     .all(|&wd| fits_close_up_width(wd, finger_px));
-            if !traced_fit && self.close_up_pass(frame, ppi, fit, turn) {
+            let traced_again = if traced_fit {
+                None
+            } else {
+                self.close_up_pass(frame, ppi, fit, turn)
+            };
+            if let Some(tilt) = traced_again {
                 let geo = &self.geometry;
                 report.hand = geo.hand;
+                report.rotation_deg = tilt;
                 report.hand_fraction = geo.hand_fraction;
                 report.finger_count = geo.count().min(MAX_FINGERS as u8);
                 nf = 0;
@@ -1011,14 +1017,14 @@ impl Analyzer {
     /// Traced again on an image reduced until a fingertip is about `CLOSE_UP_FINGER_PX` wide,
     /// where the ridges average out. Kept when it shows between one and `fit` fingers, each as
     /// wide as a fingertip at `ppi`; then the coarse image, mask and geometry replace the usual
-    /// ones (in the frame's orientation).
+    /// ones (in the frame's orientation), and the hand's tilt from upright is returned.
     fn close_up_pass(
         &mut self,
         frame: &FrameView,
         ppi: f32,
         fit: usize,
         turn: Option<QuarterTurns>,
-    ) -> bool {
+    ) -> Option<f32> {
         let (w, h) = (frame.width(), frame.height());
         let finger_px = TYPICAL_FINGER_MM * ppi / 25.4;
         let usual = segment::work_factor(w, h);
@@ -1028,7 +1034,7 @@ impl Analyzer {
         }
         // (Nor on a frame too small to hold a few reduced pixels per fingertip.)
         if factor <= usual || w.min(h) / factor < CLOSE_UP_MIN_SIDE {
-            return false;
+            return None;
         }
         std::mem::swap(&mut self.low, &mut self.low_spare);
         frame.downsample_into(factor, &mut self.low);
@@ -1053,15 +1059,16 @@ impl Analyzer {
         let plausible = counted(geo).all(|f| fits_close_up_width(f.width_px, finger_px));
         if !(1..=fit).contains(&count) || !plausible {
             std::mem::swap(&mut self.low, &mut self.low_spare);
-            return false;
+            return None;
         }
         std::mem::swap(&mut self.geometry, &mut self.geometry_refined);
         std::mem::swap(&mut self.mask, &mut self.mask_cut);
         self.mask_pass = MaskPass::CloseUp;
+        let tilt_deg = self.geometry.angle_deg;
         if let Some(t) = turn {
             self.turn_geometry_back(t, w, h);
         }
-        true
+        Some(tilt_deg)
     }
 
     fn measure_ridges(

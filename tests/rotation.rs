@@ -125,6 +125,7 @@ fn a_rotation_that_is_not_a_quarter_turn_is_refused() {
 #[test]
 fn turned_close_ups_read_as_upright_ones() {
     let (mut same, mut tips, mut tips_near, mut n) = (0usize, 0usize, 0usize, 0usize);
+    let mut tilt_err = 0f32;
     for seed in [17u64, 153, 273, 330] {
         let scene = fingerqc::synth::scene(seed, 1280, 720);
         let mirrored = scene.labels.mirrored;
@@ -140,6 +141,7 @@ fn turned_close_ups_read_as_upright_ones() {
             let r = analyze(&img, mirrored, deg);
             n += 1;
             same += (r.finger_count == upright.finger_count) as usize;
+            tilt_err = tilt_err.max((r.rotation_deg - upright.rotation_deg).abs());
             for u in &upright.fingers {
                 tips += 1;
                 tips_near += r.fingers.iter().any(|f| {
@@ -149,11 +151,19 @@ fn turned_close_ups_read_as_upright_ones() {
             }
         }
     }
-    println!("close-ups turned: count as upright {same}/{n}, tips {tips_near}/{tips}");
+    println!(
+        "close-ups turned: count as upright {same}/{n}, tips {tips_near}/{tips}, max tilt diff \
+         {tilt_err:.1} deg"
+    );
     // Same allowance as for the scenes above: one in twenty may differ.
     assert!(same * 20 >= n * 19, "count as upright on {same} of {n}");
     assert!(
         tips > 0 && tips_near * 20 >= tips * 19,
         "tips {tips_near}/{tips}"
     );
+    // The tilt is read on the coarser image, upright, as for the frames above; but a 1280x720
+    // frame does not divide into whole blocks of every coarse factor (14 here), so the turned
+    // frame's blocks start at the other corner and the fingers' outlines move by up to a block.
+    // Measured: 4.1 degrees at most. Allowed: 6.
+    assert!(tilt_err < 6.0, "tilt differs by {tilt_err} degrees");
 }
