@@ -149,44 +149,37 @@ pub struct AnalyzeArgs {
     paths: Vec<PathBuf>,
 }
 
-/// Loads the config named on the command line, or the defaults.
-fn load_config(path: Option<&std::path::Path>) -> Result<Config, String> {
-    match path {
-        Some(p) => Config::from_file(p).map_err(|e| format!("config {}: {e}", p.display())),
-        None => Ok(Config::default()),
+/// Loads the config named on the command line, or the defaults, with `--rotation` (one of the
+/// quarter turns clap allows) over its `frame_rotation`.
+fn load_config(path: Option<&std::path::Path>, rotation: Option<&str>) -> Result<Config, String> {
+    let mut config = match path {
+        Some(p) => Config::from_file(p).map_err(|e| format!("config {}: {e}", p.display()))?,
+        None => Config::default(),
+    };
+    if let Some(deg) = rotation.and_then(|d| d.parse().ok()) {
+        config.frame_rotation = deg;
     }
+    Ok(config)
 }
 
 /// Parses the arguments and runs the command.
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
+    let (path, rotation) = match &cli.command {
+        Command::Analyze(a) => (a.config.as_deref(), a.rotation.as_deref()),
+        Command::Eval(a) => (a.config.as_deref(), a.rotation.as_deref()),
+        Command::Synth(_) => (None, None),
+    };
+    let config = match load_config(path, rotation) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("fingerqc: {e}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
     match cli.command {
-        Command::Analyze(args) => {
-            let mut config = match load_config(args.config.as_deref()) {
-                Ok(c) => c,
-                Err(e) => {
-                    eprintln!("fingerqc: {e}");
-                    return ExitCode::from(EXIT_USAGE);
-                }
-            };
-            if let Some(deg) = args.rotation.as_deref().and_then(|d| d.parse().ok()) {
-                config.frame_rotation = deg;
-            }
-            analyze::run(&args, &config)
-        }
-        Command::Eval(args) => {
-            let mut config = match load_config(args.config.as_deref()) {
-                Ok(c) => c,
-                Err(e) => {
-                    eprintln!("fingerqc: {e}");
-                    return ExitCode::from(EXIT_USAGE);
-                }
-            };
-            if let Some(deg) = args.rotation.as_deref().and_then(|d| d.parse().ok()) {
-                config.frame_rotation = deg;
-            }
-            eval::run(&args, &config)
-        }
+        Command::Analyze(args) => analyze::run(&args, &config),
+        Command::Eval(args) => eval::run(&args, &config),
         Command::Synth(args) => synth::run(&args),
     }
 }
