@@ -314,34 +314,14 @@ impl Analyzer {
         if brightened {
             self.restore_dark();
         }
-        let geo = &self.geometry;
-        report.hand = geo.hand;
-        report.rotation_deg = tilt_deg;
-        report.hand_fraction = geo.hand_fraction;
-        // Capped like the per-finger entries below, so the count and the list agree even when
-        // the finder sees more finger-like shapes than a hand has (stripes, grilles).
-        report.finger_count = geo.count().min(MAX_FINGERS as u8);
+        geometry_into_report(&self.geometry, tilt_deg, report);
 
         // Full-resolution ridge measurements, counted fingers only.
         let mut periods = [0f32; MAX_FINGERS];
-        let mut widths = [0f32; MAX_FINGERS];
-        let mut boxes = [Rect::default(); MAX_FINGERS];
-        let mut axes = [[0f32; 2]; MAX_FINGERS];
-        let mut nf = 0;
-        for finger in geo.fingers.iter().filter(|f| f.counted).take(MAX_FINGERS) {
-            boxes[nf] = finger.print_box;
-            widths[nf] = finger.width_px;
-            axes[nf] = finger.direction;
-            nf += 1;
-        }
-        let mut np = 0;
-        for (i, rect) in boxes[..nf].iter().enumerate() {
-            self.ridge.set_finger_axis(Some(axes[i]));
-            if let Some(p) = self.measure_ridges(frame, *rect, widths[i], i) {
-                periods[np] = p;
-                np += 1;
-            }
-        }
+        let mut fingers = CountedFingers::of(&self.geometry);
+        let nf = fingers.n;
+        let (boxes, widths) = (&fingers.boxes, &fingers.widths);
+        let mut np = self.measure_counted_ridges(frame, &fingers, &mut periods);
         if np == 0 && close_up_stubs(nf, self.geometry.hand_fraction) {
             // Fingers too large for the finder to trace (a hand a few cm from the lens) leave it
             // with stubs and no ridges measured on them (the ridge stage sizes its blocks to the
@@ -421,23 +401,12 @@ impl Analyzer {
                 self.close_up_pass(frame, ppi, fit, turn)
             };
             if let Some(tilt) = traced_again {
-                let geo = &self.geometry;
-                report.hand = geo.hand;
-                report.rotation_deg = tilt;
-                report.hand_fraction = geo.hand_fraction;
-                report.finger_count = geo.count().min(MAX_FINGERS as u8);
-                nf = 0;
-                for finger in geo.fingers.iter().filter(|f| f.counted).take(MAX_FINGERS) {
-                    boxes[nf] = finger.print_box;
-                    widths[nf] = finger.width_px;
-                    axes[nf] = finger.direction;
-                    nf += 1;
-                }
-                for (i, rect) in boxes[..nf].iter().enumerate() {
-                    self.ridge.set_finger_axis(Some(axes[i]));
-                    let _ = self.measure_ridges(frame, *rect, widths[i], i);
-                }
-                traced = nf;
+                geometry_into_report(&self.geometry, tilt, report);
+                // Measured for the focus and exposure stages' regions; the resolution stays the
+                // one the close-up was recognised by.
+                fingers = CountedFingers::of(&self.geometry);
+                self.measure_counted_ridges(frame, &fingers, &mut periods);
+                traced = fingers.n;
             } else if close_up && nf > fit {
                 traced = 0;
                 report.finger_count = 0;
@@ -952,6 +921,7 @@ impl Analyzer {
             return false;
         }
         // Most frames are not dark: a count that vectorises settles it before the histogram.
+        // (At most 1% at or above the limit: the 99th percentile is under it.)
         let limit = DARK_P99 as u8;
         let bright = low.luma[..n].iter().filter(|&&v| v >= limit).count();
         if bright * 100 > n {
@@ -969,9 +939,6 @@ impl Analyzer {
                 p99 = v;
                 break;
             }
-        }
-        if p99 as f32 >= DARK_P99 {
-            return false;
         }
         let gain = (DARK_TARGET / (p99 as f32).max(1.0)).min(DARK_MAX_GAIN);
         if gain <= 1.0 {
@@ -1043,14 +1010,13 @@ impl Analyzer {
             std::mem::swap(&mut self.low, &mut self.low_turned);
         }
         self.segmenter.segment(&self.low, &mut self.mask_cut);
-        self.finder.upright_first = true;
-        self.finder.find(
+        self.finder.find_from(
             &self.mask_cut,
             &self.low,
             &self.config,
+            true,
             &mut self.geometry_refined,
         );
-        self.finder.upright_first = false;
         if turn.is_some() {
             std::mem::swap(&mut self.low, &mut self.low_turned);
         }
@@ -1069,6 +1035,25 @@ impl Analyzer {
             self.turn_geometry_back(t, w, h);
         }
         Some(tilt_deg)
+    }
+
+    /// Measures the ridges of each of `fingers` (see [`Analyzer::measure_ridges`]) and writes
+    /// the periods found, in order, to the front of `periods`; returns how many.
+    fn measure_counted_ridges(
+        &mut self,
+        frame: &FrameView,
+        fingers: &CountedFingers,
+        periods: &mut [f32; MAX_FINGERS],
+    ) -> usize {
+        let mut np = 0;
+        for i in 0..fingers.n {
+            self.ridge.set_finger_axis(Some(fingers.axes[i]));
+            if let Some(p) = self.measure_ridges(frame, fingers.boxes[i], fingers.widths[i], i) {
+                periods[np] = p;
+                np += 1;
+            }
+        }
+        np
     }
 
     fn measure_ridges(
@@ -1500,6 +1485,39 @@ const TYPICAL_FINGER_MM: f32 = 17.5;
 /// Widths the close-up pass accepts, as a share of a typical fingertip at the measured ppi.
 const CLOSE_UP_MIN_WIDTH_RATIO: f32 = 0.55;
 const CLOSE_UP_MAX_WIDTH_RATIO: f32 = 1.6;
+
+/// The counted fingers' print boxes, widths and axes, as many as a report holds, in the
+/// geometry's order.
+#[derive(Clone, Copy, Default)]
+struct CountedFingers {
+    boxes: [Rect; MAX_FINGERS],
+    widths: [f32; MAX_FINGERS],
+    axes: [[f32; 2]; MAX_FINGERS],
+    n: usize,
+}
+
+impl CountedFingers {
+    fn of(geo: &HandGeometry) -> Self {
+        let mut out = CountedFingers::default();
+        for finger in counted(geo) {
+            out.boxes[out.n] = finger.print_box;
+            out.widths[out.n] = finger.width_px;
+            out.axes[out.n] = finger.direction;
+            out.n += 1;
+        }
+        out
+    }
+}
+
+/// The report's hand, tilt, hand share and finger count from `geo`.
+fn geometry_into_report(geo: &HandGeometry, tilt_deg: f32, report: &mut Report) {
+    report.hand = geo.hand;
+    report.rotation_deg = tilt_deg;
+    report.hand_fraction = geo.hand_fraction;
+    // Capped like the per-finger entries, so the count and the list agree even when the finder
+    // sees more finger-like shapes than a hand has (stripes, grilles).
+    report.finger_count = geo.count().min(MAX_FINGERS as u8);
+}
 
 /// Whether a finger `width` pixels wide could be a fingertip `finger_px` wide typically.
 fn fits_close_up_width(width: f32, finger_px: f32) -> bool {

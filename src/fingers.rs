@@ -424,10 +424,6 @@ pub struct FingerFinder {
     boxes: Vec<u16>,
     /// Profile bin of each column of one strip row in `split_fused`.
     bins: Vec<u8>,
-    /// Try the upright axis first, not the boundary's dominant direction: set for a close-up,
-    /// whose boundary is mostly the fingertips' caps and the frame-wide base, so its dominant
-    /// direction is often across the fingers.
-    pub(crate) upright_first: bool,
 }
 
 impl FingerFinder {
@@ -452,6 +448,21 @@ impl FingerFinder {
 
     /// Fills `out` from the mask and the reduced image it was made from.
     pub fn find(&mut self, mask: &HandMask, low: &LowRes, config: &Config, out: &mut HandGeometry) {
+        self.find_from(mask, low, config, false, out);
+    }
+
+    /// [`FingerFinder::find`], trying the upright axis first rather than the boundary's
+    /// dominant direction when `upright_first`: for a close-up, whose boundary is mostly the
+    /// fingertips' caps and the frame-wide base, so its dominant direction is often across the
+    /// fingers.
+    pub(crate) fn find_from(
+        &mut self,
+        mask: &HandMask,
+        low: &LowRes,
+        config: &Config,
+        upright_first: bool,
+        out: &mut HandGeometry,
+    ) {
         out.fingers.clear();
         out.hand = Hand::Unknown;
         out.hand_confidence = 0.0;
@@ -493,7 +504,7 @@ impl FingerFinder {
         let mut spare = None;
         // (The whole frame when the mask is empty.)
         let bbox = nz.unwrap_or((0, 0, w, h));
-        let first = if self.upright_first { 0.0 } else { peak };
+        let first = if upright_first { 0.0 } else { peak };
         for a in [first, 0.0] {
             let same = scanned == Some(a.to_bits());
             if same || (a != first && (a - first).abs() < 5f32.to_radians()) {
