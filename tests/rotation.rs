@@ -46,6 +46,22 @@ fn to_upright(deg: u16, x: f32, y: f32, tw: f32, th: f32) -> (f32, f32) {
     }
 }
 
+/// How many of `upright`'s fingertips have one of `turned`'s (a `tw` x `th` frame that needs
+/// `deg` degrees clockwise to stand upright), mapped back, within a fifth of their finger's
+/// width.
+fn tips_mapped_back(upright: &Report, turned: &Report, deg: u16, tw: f32, th: f32) -> usize {
+    upright
+        .fingers
+        .iter()
+        .filter(|u| {
+            turned.fingers.iter().any(|f| {
+                let (x, y) = to_upright(deg, f.tip[0], f.tip[1], tw, th);
+                (x - u.tip[0]).hypot(y - u.tip[1]) <= 0.2 * u.width_px.max(10.0)
+            })
+        })
+        .count()
+}
+
 #[test]
 fn turned_frames_read_as_upright_ones_with_the_rotation_set() {
     let mut same_count = [0usize; 3];
@@ -68,14 +84,8 @@ fn turned_frames_read_as_upright_ones_with_the_rotation_set() {
                 tilt_err[k] = tilt_err[k].max((r.rotation_deg - upright.rotation_deg).abs());
                 // Each upright fingertip has one of the turned frame's, mapped back, within
                 // a fifth of its finger's width (the low-resolution grid is 2-4 px here).
-                for u in &upright.fingers {
-                    tips[k] += 1;
-                    let near = r.fingers.iter().any(|f| {
-                        let (x, y) = to_upright(deg, f.tip[0], f.tip[1], tw, th);
-                        (x - u.tip[0]).hypot(y - u.tip[1]) <= 0.2 * u.width_px.max(10.0)
-                    });
-                    tips_near[k] += near as usize;
-                }
+                tips[k] += upright.fingers.len();
+                tips_near[k] += tips_mapped_back(&upright, &r, deg, tw, th);
             }
             let unset = analyze(&img, mirrored, 0);
             unset_same[k] += (unset.finger_count == upright.finger_count
@@ -142,13 +152,8 @@ fn turned_close_ups_read_as_upright_ones() {
             n += 1;
             same += (r.finger_count == upright.finger_count) as usize;
             tilt_err = tilt_err.max((r.rotation_deg - upright.rotation_deg).abs());
-            for u in &upright.fingers {
-                tips += 1;
-                tips_near += r.fingers.iter().any(|f| {
-                    let (x, y) = to_upright(deg, f.tip[0], f.tip[1], tw, th);
-                    (x - u.tip[0]).hypot(y - u.tip[1]) <= 0.2 * u.width_px.max(10.0)
-                }) as usize;
-            }
+            tips += upright.fingers.len();
+            tips_near += tips_mapped_back(&upright, &r, deg, tw, th);
         }
     }
     println!(
