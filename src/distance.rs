@@ -9,7 +9,9 @@
 //! none, the width median is used, and `source` says so, but only from two or more fingers
 //! (one width is as likely a fragment of a finger or a background blob). A ridge
 //! estimate above the width's is kept: a harmonic cannot read high, while a finger segmented
-//! too narrow can.
+//! too narrow can. A width-only estimate must also agree with the fingertips' spacing: adjacent
+//! fingertips stand one to about 1.7 finger widths apart, so widths read much narrower than that
+//! are a mask that lost the fingers' rims, and no resolution is reported from them.
 
 use crate::config::Config;
 use crate::report::{PpiEstimate, PpiSource};
@@ -277,6 +279,63 @@ pub fn check_against_area(est: &mut PpiEstimate, hand_area_px: f32) {
     }
 }
 
+/// Most a hand's adjacent fingertips stand apart, across the hand, in finger widths: touching
+/// fingers one width, spread ones up to about 1.6 (generated frames whose widths the mask read
+/// right: 1.66 at most over the 800 training frames).
+const MAX_TIP_SPACING_WIDTHS: f32 = 1.75;
+
+/// Withdraws a width-based estimate that the fingers' spacing contradicts: with three or more
+/// fingers, adjacent fingertips standing further apart across the hand than
+/// [`MAX_TIP_SPACING_WIDTHS`] of the widths read mean the widths are not the fingers' own (a
+/// mask that lost the rims of over-exposed, shaded or blurred fingers reads them half as wide),
+/// and a resolution read from them reports a hand at arm's length that is within reach.
+/// `tips` are the fingertips, `axes` the fingers' directions and `widths` their widths
+/// (pixels), one per finger. Ridge-based estimates are left alone.
+pub fn check_against_spacing(
+    est: &mut PpiEstimate,
+    tips: &[[f32; 2]],
+    axes: &[[f32; 2]],
+    widths: &[f32],
+) {
+    let n = tips
+        .len()
+        .min(axes.len())
+        .min(widths.len())
+        .min(MAX_FINGERS);
+    if est.source != PpiSource::Width || n < 3 {
+        return;
+    }
+    let (mut ux, mut uy) = (0f32, 0f32);
+    for a in &axes[..n] {
+        ux += a[0];
+        uy += a[1];
+    }
+    let norm = (ux * ux + uy * uy).sqrt();
+    if !(norm.is_finite() && norm > 0.0) {
+        return;
+    }
+    let across = [-uy / norm, ux / norm];
+    let mut along = [0f32; MAX_FINGERS];
+    for (p, t) in along.iter_mut().zip(&tips[..n]) {
+        *p = t[0] * across[0] + t[1] * across[1];
+    }
+    let along = &mut along[..n];
+    along.sort_by(|a, b| a.total_cmp(b));
+    let mut gaps = [0f32; MAX_FINGERS];
+    for i in 1..n {
+        gaps[i - 1] = along[i] - along[i - 1];
+    }
+    let (Some(gap), Some(width)) = (median_in_place(&mut gaps[..n - 1]), median(&widths[..n]))
+    else {
+        return;
+    };
+    if gap > MAX_TIP_SPACING_WIDTHS * width {
+        est.ppi = None;
+        est.source = PpiSource::None;
+        est.uncertainty = 0.0;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -345,6 +404,42 @@ mod tests {
         assert_eq!(e.source, PpiSource::Width);
         assert!((e.ppi.expect("w") - 335.0 * 25.4 / 17.5).abs() < 2.0);
         assert!(e.uncertainty >= WIDTH_SPREAD);
+    }
+
+    #[test]
+    fn a_width_estimate_the_fingertip_spacing_contradicts_is_withdrawn() {
+        let c = Config::default();
+        // Four upright fingers 250 px apart; tilted hands project the same way.
+        let tips = [
+            [100.0, 300.0],
+            [350.0, 200.0],
+            [600.0, 220.0],
+            [850.0, 400.0],
+        ];
+        let axes = [[0.0, -1.0]; 4];
+        let est = |w: f32| estimate(&[], &[w; 4], 1280, 720, &c);
+        // Touching fingers 230 px wide: kept.
+        let mut kept = est(230.0);
+        assert_eq!(kept.source, PpiSource::Width);
+        check_against_spacing(&mut kept, &tips, &axes, &[230.0; 4]);
+        assert!(kept.ppi.is_some());
+        // The same tips read 120 px wide (2.1 widths apart): withdrawn.
+        let mut narrow = est(120.0);
+        check_against_spacing(&mut narrow, &tips, &axes, &[120.0; 4]);
+        assert_eq!((narrow.ppi, narrow.source), (None, PpiSource::None));
+        // Turned a quarter (fingers pointing left), the spacing is read along the fingers' normal.
+        let turned: Vec<[f32; 2]> = tips.iter().map(|t| [t[1], 1000.0 - t[0]]).collect();
+        let mut narrow_turned = est(120.0);
+        check_against_spacing(&mut narrow_turned, &turned, &[[-1.0, 0.0]; 4], &[120.0; 4]);
+        assert_eq!(narrow_turned.ppi, None);
+        // Two fingers (one may be missing between them), or a ridge estimate: left alone.
+        let mut two = est(120.0);
+        check_against_spacing(&mut two, &tips[..2], &axes[..2], &[120.0; 2]);
+        assert!(two.ppi.is_some());
+        let mut ridges = estimate(&[9.0; 4], &[120.0; 4], 1280, 720, &c);
+        check_against_spacing(&mut ridges, &tips, &axes, &[120.0; 4]);
+        assert_eq!(ridges.source, PpiSource::Ridges);
+        assert!(ridges.ppi.is_some());
     }
 
     #[test]
