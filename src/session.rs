@@ -972,9 +972,14 @@ impl PpiPool {
     }
 
     /// Adds a frame's rulers: the ridge estimate when it is the one the frame used (not
-    /// overruled as a harmonic), the width estimate when two or more fingers gave it.
+    /// overruled as a harmonic), the width estimate when two or more fingers gave it and the
+    /// frame did not withdraw it (a frame with no resolution at all had its widths contradicted
+    /// by the hand's area or the fingertips' spacing).
     fn push(&mut self, report: &Report) {
         let p = &report.ppi;
+        if p.source == PpiSource::None {
+            return;
+        }
         if let Some(r) = p.from_ridges.filter(|v| v.is_finite() && *v > 0.0) {
             if p.source == PpiSource::Ridges {
                 if let Some(slot) = self.ridge.get_mut(self.nr % POOL) {
