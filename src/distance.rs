@@ -280,13 +280,14 @@ pub fn check_against_area(est: &mut PpiEstimate, hand_area_px: f32) {
 }
 
 /// Most a hand's adjacent fingertips stand apart, across the hand, in finger widths: touching
-/// fingers one width, spread ones up to about 1.6 (generated frames whose widths the mask read
-/// right: 1.66 at most over the 800 training frames).
+/// fingers one width, spread ones up to about 1.6 (training frames 0-799 whose width-only
+/// estimate was within 10% of the truth: 1.55 at most; those whose mask lost the fingers' rims:
+/// 1.8-9).
 const MAX_TIP_SPACING_WIDTHS: f32 = 1.75;
 
 /// Withdraws a width-based estimate that the fingers' spacing contradicts: with three or more
-/// fingers, adjacent fingertips standing further apart across the hand than
-/// [`MAX_TIP_SPACING_WIDTHS`] of the widths read mean the widths are not the fingers' own (a
+/// fingers, adjacent fingertips standing further apart across the hand than 1.75 of the widths
+/// read (median gap against median width) mean the widths are not the fingers' own (a
 /// mask that lost the rims of over-exposed, shaded or blurred fingers reads them half as wide),
 /// and a resolution read from them reports a hand at arm's length that is within reach.
 /// `tips` are the fingertips, `axes` the fingers' directions and `widths` their widths
