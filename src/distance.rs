@@ -273,10 +273,15 @@ pub fn check_against_area(est: &mut PpiEstimate, hand_area_px: f32) {
     };
     let mm_per_px = 25.4 / ppi.max(1e-3);
     if hand_area_px * mm_per_px * mm_per_px > MAX_HAND_AREA_MM2 {
-        est.ppi = None;
-        est.source = PpiSource::None;
-        est.uncertainty = 0.0;
+        withdraw(est);
     }
+}
+
+/// Leaves `est` without a resolution; what each ruler read stays for diagnostics.
+fn withdraw(est: &mut PpiEstimate) {
+    est.ppi = None;
+    est.source = PpiSource::None;
+    est.uncertainty = 0.0;
 }
 
 /// Most a hand's adjacent fingertips stand apart, across the hand, in finger widths: touching
@@ -286,8 +291,8 @@ pub fn check_against_area(est: &mut PpiEstimate, hand_area_px: f32) {
 const MAX_TIP_SPACING_WIDTHS: f32 = 1.75;
 
 /// Withdraws a width-based estimate that the fingers' spacing contradicts: with three or more
-/// fingers, adjacent fingertips standing further apart across the hand than 1.75 of the widths
-/// read (median gap against median width) mean the widths are not the fingers' own (a
+/// fingers, adjacent fingertips standing further apart across the hand than the spacing limit
+/// (1.75 widths; median gap against median width) mean the widths are not the fingers' own (a
 /// mask that lost the rims of over-exposed, shaded or blurred fingers reads them half as wide),
 /// and a resolution read from them reports a hand at arm's length that is within reach.
 /// `tips` are the fingertips, `axes` the fingers' directions and `widths` their widths
@@ -331,9 +336,7 @@ pub fn check_against_spacing(
         return;
     };
     if gap > MAX_TIP_SPACING_WIDTHS * width {
-        est.ppi = None;
-        est.source = PpiSource::None;
-        est.uncertainty = 0.0;
+        withdraw(est);
     }
 }
 

@@ -973,8 +973,8 @@ impl PpiPool {
 
     /// Adds a frame's rulers: the ridge estimate when it is the one the frame used (not
     /// overruled as a harmonic), the width estimate when two or more fingers gave it and the
-    /// frame did not withdraw it (a frame with no resolution at all had its widths contradicted
-    /// by the hand's area or the fingertips' spacing).
+    /// frame did not withdraw it (a frame left without a resolution read its widths off
+    /// fragments, or off a mask the hand's area or the fingertips' spacing contradicts).
     fn push(&mut self, report: &Report) {
         let p = &report.ppi;
         if p.source == PpiSource::None {
