@@ -938,10 +938,9 @@ impl Analyzer {
         if bright * 100 > n {
             return false;
         }
-        let mut hist = [0u32; 256];
-        for &v in &low.luma[..n] {
-            hist[usize::from(v)] += 1;
-        }
+        let hist = segment::histogram_u8(&low.luma[..n]);
+        // At least 99% at or below (not `segment::hist_percentile`'s "more than"), so that a
+        // frame the count above lets through always reads under the limit.
         let want = (n as u64 * 99).div_ceil(100);
         let (mut acc, mut p99) = (0u64, 255usize);
         for (v, &c) in hist.iter().enumerate() {

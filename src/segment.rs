@@ -1706,7 +1706,7 @@ pub(crate) fn hist_percentile(hist: &[u32; 256], total: u32, q: f32) -> u8 {
 
 /// Histogram of `v`, counted into four interleaved tables and summed: on smooth images
 /// neighbouring values repeat, and one table would make every increment wait for the last.
-fn histogram_u8(v: &[u8]) -> [u32; 256] {
+pub(crate) fn histogram_u8(v: &[u8]) -> [u32; 256] {
     let mut h = [[0u32; 256]; 4];
     let mut quads = v.chunks_exact(4);
     for q in &mut quads {
