@@ -112,6 +112,13 @@ pub struct FocusAnalyzer {
     edges: EdgeProbe,
     /// Silhouette edge points of every fingertip measured since [`FocusAnalyzer::begin_frame`].
     pooled: Vec<(f32, f32, f32)>,
+    /// Blocks with living ridges of every fingertip measured since
+    /// [`FocusAnalyzer::begin_frame`].
+    pooled_alive: Vec<Block>,
+    /// Scratch: the pooled points strong enough to read.
+    strong: Vec<(f32, f32, f32)>,
+    /// Scratch: values of the points across a direction.
+    tmp_across: Vec<(f32, f32)>,
 }
 
 impl FocusAnalyzer {
@@ -123,6 +130,7 @@ impl FocusAnalyzer {
     /// Starts a frame: forgets the silhouette points pooled from the last one.
     pub fn begin_frame(&mut self) {
         self.pooled.clear();
+        self.pooled_alive.clear();
     }
 
     /// Blur sigma and motion length (pixels) of the silhouette edges of every fingertip
@@ -131,6 +139,30 @@ impl FocusAnalyzer {
     /// enough together. `None` with too few points in all.
     pub fn pooled_silhouette_blur(&mut self) -> Option<(f32, f32)> {
         edge_blur(&mut self.pooled, &mut self.tmp).map(|(var, len, _)| (var.sqrt(), len))
+    }
+
+    /// Motion length (pixels) and direction (radians in [-pi/2, pi/2), image x axis = 0) that
+    /// the silhouette edges of every fingertip measured since [`FocusAnalyzer::begin_frame`]
+    /// show together, from their anisotropy (see [`silhouette_motion`]). `None` with too few
+    /// points either along or across every direction.
+    ///
+    /// Light from one side, a background that blurs into the skin beside one edge, or the
+    /// limb's shading also make some edges softer than others; motion alone also wipes out the
+    /// ridges whose normal lies along it (to at most the sinc's first side lobe, 22% of their
+    /// sharp modulation). So a reading is withdrawn when any fingertip still shows ridges
+    /// along the motion stronger than that ([`VETO_MODULATION`]).
+    pub fn pooled_silhouette_motion(&mut self) -> Option<(f32, f32)> {
+        let (len, dir) = silhouette_motion(
+            &self.pooled,
+            &mut self.strong,
+            &mut self.tmp,
+            &mut self.tmp_across,
+        )?;
+        let contradicted = self
+            .pooled_alive
+            .iter()
+            .any(|b| b.m >= VETO_MODULATION && (b.theta - dir).cos().abs() > ALONG_COS);
+        (!contradicted).then_some((len, dir))
     }
 
     /// Measures the blur of a `width` x `height` luma region whose ridges have period
@@ -198,6 +230,7 @@ impl FocusAnalyzer {
                 self.dead.push((i, m));
             }
         }
+        self.pooled_alive.extend_from_slice(&self.pairs);
         // A block whose ridges faded has no orientation of its own. When the surviving blocks'
         // orientations crowd around one direction (a fingertip shows ridges of every
         // orientation; motion wipes out those across it), the faded ones are taken to lie
@@ -873,6 +906,72 @@ fn edge_blur(
         }
     }
     Some((gauss, best_len, best_dir))
+}
+
+/// Modulation of living ridges, along a motion the silhouette reads, that contradicts it:
+/// 0.3 of sharp ridges' (the sinc's side lobes leave at most 0.22).
+const VETO_MODULATION: f32 = 0.3 * SHARP_MODULATION;
+/// |cos| between a ridge normal and a motion above which the ridges lie across the motion
+/// (within 20 degrees).
+const ALONG_COS: f32 = 0.94;
+
+/// Fewest silhouette points along, and across, a direction that a motion estimate from the
+/// silhouette's anisotropy rests on.
+const MIN_ANISOTROPY_POINTS: usize = 6;
+
+/// Motion of the whole hand from its silhouette: a motion of length L in direction phi adds
+/// L^2 / 12 (a box) to the blur variance of edges whose normal lies along phi and nothing to
+/// edges whose normal lies across it, while optical blur and the DoG probe's own bias add the
+/// same to both. So the median variance of the edges along each of 12 directions, less that
+/// of the edges across it, gives L^2 / 12 there; the largest is taken. Unlike [`edge_blur`]'s
+/// two-sided reading this needs no edges on both sides of the motion, so it reads a hand
+/// shaken along its fingers (only the tips' caps face that way) and one whose sides are both
+/// smeared (most of its points). `strong`, `along` and `across` are scratch. Returns the
+/// length in pixels and the direction (radians, image x axis = 0, in [-pi/2, pi/2)).
+fn silhouette_motion(
+    samples: &[(f32, f32, f32)],
+    strong: &mut Vec<(f32, f32, f32)>,
+    along: &mut Vec<(f32, f32)>,
+    across: &mut Vec<(f32, f32)>,
+) -> Option<(f32, f32)> {
+    if samples.len() < 2 * MIN_ANISOTROPY_POINTS {
+        return None;
+    }
+    // The same contrast floor as `edge_blur`: the limb's shading ramp against a background
+    // nearly as bright passes for a soft edge.
+    along.clear();
+    along.extend(samples.iter().map(|s| (s.2, 1.0)));
+    along.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let floor = 0.5 * along.get(along.len() * 9 / 10)?.0;
+    strong.clear();
+    strong.extend(samples.iter().copied().filter(|s| s.2 >= floor));
+    let (mut best_len, mut best_dir, mut read) = (0f32, 0f32, false);
+    for k in 0..12 {
+        let phi = -0.5 * PI + k as f32 * PI / 12.0;
+        along.clear();
+        across.clear();
+        for &(t, var, _) in strong.iter() {
+            let c = (t - phi).cos().abs();
+            if c > 0.85 {
+                along.push((var, 1.0));
+            } else if c < 0.35 {
+                across.push((var, 1.0));
+            }
+        }
+        if along.len() < MIN_ANISOTROPY_POINTS || across.len() < MIN_ANISOTROPY_POINTS {
+            continue;
+        }
+        read = true;
+        let excess = crate::ridge::weighted_median(along).unwrap_or(0.0)
+            - crate::ridge::weighted_median(across).unwrap_or(0.0);
+        // |cos| ~0.95 on the edges along, as in `edge_blur`.
+        let len = (12.0 * excess.max(0.0) / 0.9).sqrt();
+        if len > best_len {
+            best_len = len;
+            best_dir = phi;
+        }
+    }
+    read.then_some((best_len, best_dir))
 }
 
 /// Sigma over period from the ratio of the second harmonic to the fundamental.
