@@ -1414,7 +1414,9 @@ fn decide(report: &mut Report, geo: &HandGeometry, config: &Config) {
         }
         // Faint ridges in a dark or overexposed frame are the light's doing, not the skin's:
         // the user is told about the light, and ridge clarity is judged once it is right.
-        if digits_plausible && !report.fingers.is_empty() && blur < f.max_blur_mm && exposure_ok {
+        // Likewise blur or motion past the limit (motion wipes out the ridges across it).
+        let sharp = blur < f.max_blur_mm && motion < f.max_motion_mm;
+        if digits_plausible && !report.fingers.is_empty() && sharp && exposure_ok {
             let mut clarity = [0f32; MAX_FINGERS];
             let n = report.fingers.len().min(MAX_FINGERS);
             for (c, fr) in clarity.iter_mut().zip(report.fingers.iter()) {
