@@ -143,14 +143,15 @@ impl FocusAnalyzer {
 
     /// Motion length (pixels) and direction (radians in [-pi/2, pi/2), image x axis = 0) that
     /// the silhouette edges of every fingertip measured since [`FocusAnalyzer::begin_frame`]
-    /// show together, from their anisotropy (see [`silhouette_motion`]). `None` with too few
-    /// points either along or across every direction.
+    /// show together, from their anisotropy: a motion of length L adds L^2 / 12 to the blur
+    /// variance of the edges facing it and nothing to those across it. `None` with too few
+    /// points along and across every direction, or when the ridges contradict the reading.
     ///
     /// Light from one side, a background that blurs into the skin beside one edge, or the
     /// limb's shading also make some edges softer than others; motion alone also wipes out the
     /// ridges whose normal lies along it (to at most the sinc's first side lobe, 22% of their
     /// sharp modulation). So a reading is withdrawn when any fingertip still shows ridges
-    /// along the motion stronger than that ([`VETO_MODULATION`]).
+    /// along the motion at 0.3 of sharp ridges' modulation or more.
     pub fn pooled_silhouette_motion(&mut self) -> Option<(f32, f32)> {
         let (len, dir) = silhouette_motion(
             &self.pooled,
