@@ -5,26 +5,12 @@
 //! Tuning seeds (0-599 at 1280x720, 600-799 at 1920x1080), each frame analysed with the
 //! `mirrored` flag it was made with.
 
+use fingerqc::ReasonCode;
 use fingerqc::report::PpiSource;
-use fingerqc::synth::{self, Labels};
-use fingerqc::{Analyzer, Config, FrameView, ReasonCode, Report};
 
-fn analyse(seed: u64) -> (Labels, Report) {
-    let (w, h) = if seed >= 600 {
-        (1920, 1080)
-    } else {
-        (1280, 720)
-    };
-    let scene = synth::scene(seed, w, h);
-    let config = Config {
-        mirrored: scene.labels.mirrored,
-        ..Config::default()
-    };
-    let mut analyzer = Analyzer::new(config).expect("config");
-    let frame = FrameView::from_rgb_image(&scene.image).expect("frame");
-    let report = analyzer.analyze(&frame).expect("analysis");
-    (scene.labels, report)
-}
+#[path = "support/tuning.rs"]
+mod tuning;
+use tuning::analyse;
 
 /// Frames whose mask lost the fingers' rims (over-exposed, shaded or dirty fingers) read their
 /// widths at 9-46% of the truth, so the width ruler put hands within reach (true 390-402 ppi)

@@ -6,25 +6,12 @@
 //! Tuning seeds (0-599 at 1280x720, 600-799 at 1920x1080), each frame analysed with the
 //! `mirrored` flag it was made with.
 
-use fingerqc::synth::{self, Labels};
-use fingerqc::{Analyzer, Config, FrameView, ReasonCode, Report};
+use fingerqc::ReasonCode;
+use fingerqc::synth::Labels;
 
-fn analyse(seed: u64) -> (Labels, Report) {
-    let (w, h) = if seed >= 600 {
-        (1920, 1080)
-    } else {
-        (1280, 720)
-    };
-    let scene = synth::scene(seed, w, h);
-    let config = Config {
-        mirrored: scene.labels.mirrored,
-        ..Config::default()
-    };
-    let mut analyzer = Analyzer::new(config).expect("config");
-    let frame = FrameView::from_rgb_image(&scene.image).expect("frame");
-    let report = analyzer.analyze(&frame).expect("analysis");
-    (scene.labels, report)
-}
+#[path = "support/tuning.rs"]
+mod tuning;
+use tuning::analyse;
 
 /// Angle between the motion and the fingers, degrees in [0, 90].
 fn motion_to_fingers_deg(labels: &Labels) -> f32 {
