@@ -862,14 +862,8 @@ fn edge_blur(
     if samples.len() < MIN_EDGE_SAMPLES {
         return None;
     }
-    // Where the background is nearly as bright as the skin's darkened limb, the limb's shading
-    // ramp passes for a soft edge: keep the edges with at least half the contrast of the
-    // strongest ones.
-    tmp.clear();
-    tmp.extend(samples.iter().map(|s| (s.2, 1.0)));
-    tmp.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let strong = tmp.get(tmp.len() * 9 / 10).map(|v| v.0)?;
-    samples.retain(|s| s.2 >= 0.5 * strong);
+    let floor = contrast_floor(samples, tmp)?;
+    samples.retain(|s| s.2 >= floor);
     if samples.len() < MIN_EDGE_SAMPLES {
         return None;
     }
@@ -909,6 +903,16 @@ fn edge_blur(
     Some((gauss, best_len, best_dir))
 }
 
+/// Contrast below which a silhouette point is not read: half that of the strongest points (the
+/// 90th percentile). Where the background is nearly as bright as the skin's darkened limb, the
+/// limb's shading ramp passes for a soft edge. `tmp` is scratch; `None` without points.
+fn contrast_floor(samples: &[(f32, f32, f32)], tmp: &mut Vec<(f32, f32)>) -> Option<f32> {
+    tmp.clear();
+    tmp.extend(samples.iter().map(|s| (s.2, 1.0)));
+    tmp.sort_by(|a, b| a.0.total_cmp(&b.0));
+    tmp.get(tmp.len() * 9 / 10).map(|v| 0.5 * v.0)
+}
+
 /// Modulation of living ridges, along a motion the silhouette reads, that contradicts it:
 /// 0.3 of sharp ridges' (the sinc's side lobes leave at most 0.22).
 const VETO_MODULATION: f32 = 0.3 * SHARP_MODULATION;
@@ -938,12 +942,7 @@ fn silhouette_motion(
     if samples.len() < 2 * MIN_ANISOTROPY_POINTS {
         return None;
     }
-    // The same contrast floor as `edge_blur`: the limb's shading ramp against a background
-    // nearly as bright passes for a soft edge.
-    along.clear();
-    along.extend(samples.iter().map(|s| (s.2, 1.0)));
-    along.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let floor = 0.5 * along.get(along.len() * 9 / 10)?.0;
+    let floor = contrast_floor(samples, along)?;
     strong.clear();
     strong.extend(samples.iter().copied().filter(|s| s.2 >= floor));
     let (mut best_len, mut best_dir, mut read) = (0f32, 0f32, false);
