@@ -1222,4 +1222,59 @@ mod tests {
         assert!(out.score < 50.0, "{}", out.score);
         assert!(out.blur_px >= 0.263 * 10.0);
     }
+
+    /// Silhouette points around a fingertip's outline (normals every 7.5 degrees, all as
+    /// strong), each with the variance a Gaussian blur of `sigma` plus a motion of `len`
+    /// pixels at `dir` give an edge whose normal is at that angle: sigma^2 + (len cos)^2 / 12.
+    fn outline(sigma: f32, len: f32, dir: f32) -> Vec<(f32, f32, f32)> {
+        (0..48)
+            .map(|i| {
+                let t = -PI + i as f32 * PI / 24.0;
+                let along = len * (t - dir).cos();
+                (t, sigma * sigma + along * along / 12.0, 40.0)
+            })
+            .collect()
+    }
+
+    fn motion_of(points: &[(f32, f32, f32)]) -> Option<(f32, f32)> {
+        let (mut strong, mut along, mut across) = (Vec::new(), Vec::new(), Vec::new());
+        silhouette_motion(points, &mut strong, &mut along, &mut across)
+    }
+
+    #[test]
+    fn silhouette_motion_reads_length_and_direction() {
+        for (len, dir) in [(8.0f32, 0.0f32), (12.0, 0.5 * PI - 0.01), (6.0, -PI / 4.0)] {
+            let (got, at) = motion_of(&outline(1.5, len, dir)).expect("read");
+            // The points along a direction span |cos| 0.85-1, about the 0.9 the reading divides
+            // by (0.6-0.9% long here), and the directions are 15 degrees apart: within 3% (a
+            // reading without that division would be 5% short) and 8 degrees.
+            assert!((got / len - 1.0).abs() < 0.03, "length {got} for {len}");
+            let off = (at - dir).sin().abs().asin();
+            assert!(off < 8f32.to_radians(), "direction {at} for {dir}");
+        }
+        // Optical blur alone is the same on every edge: no motion, whatever its size.
+        for sigma in [0.5f32, 2.0, 6.0] {
+            let (got, _) = motion_of(&outline(sigma, 0.0, 0.0)).expect("read");
+            assert!(got < 0.05, "sigma {sigma}: motion {got}");
+        }
+    }
+
+    #[test]
+    fn silhouette_motion_needs_points_along_and_across() {
+        // Only the caps (normals within 30 degrees of up): nothing across to compare with.
+        let caps: Vec<_> = outline(1.0, 8.0, -0.5 * PI)
+            .into_iter()
+            .filter(|p| (p.0 + 0.5 * PI).cos() > 0.87)
+            .collect();
+        assert!(caps.len() >= 6);
+        assert_eq!(motion_of(&caps), None);
+        assert_eq!(motion_of(&[]), None);
+        // Weak points (under half the strong ones' contrast) are not read.
+        let mut weak = outline(1.0, 10.0, 0.0);
+        for p in weak.iter_mut().filter(|p| p.0.cos().abs() > 0.5) {
+            p.2 = 5.0;
+        }
+        let (got, _) = motion_of(&weak).unwrap_or((0.0, 0.0));
+        assert!(got < 0.05, "motion {got} from weak edges");
+    }
 }
