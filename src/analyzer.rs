@@ -507,6 +507,17 @@ impl Analyzer {
         );
         self.measured = report.fingers.len();
         summarise_focus(report, &self.focuses[..self.measured]);
+        // A hand shaken along its fingers smears only the tips' caps, and one shaken across
+        // them both sides of every finger: neither shows in the fingertips' own readings,
+        // which need smeared edges on both sides of the motion and sharp ones beside.
+        // The silhouette's anisotropy over all fingertips reads both. Read before the pooled
+        // blur below, which keeps only the points strong enough for itself.
+        // (Training seeds 0-799: too_blurry F1 0.848 / 0.736 / 0.875 -> 0.857 / 0.727 / 0.909.)
+        let silhouette_motion_mm = report.ppi.ppi.and_then(|ppi| {
+            self.focus
+                .pooled_silhouette_motion()
+                .map(|(len, _)| len * 25.4 / ppi)
+        });
         // No fingertip resolved its ridges or showed enough of its silhouette to read: their
         // silhouette points read together still measure the blur, where otherwise it would be
         // a guess (missing ridges are blur as often as dirt or wear).
@@ -521,18 +532,12 @@ impl Analyzer {
                 blur_seen = true;
             }
         }
-        // A hand shaken along its fingers smears only the tips' caps, and one shaken across
-        // them both sides of every finger: neither shows in the fingertips' own readings,
-        // which need smeared edges on both sides of the motion and sharp ones beside.
-        // The silhouette's anisotropy over all fingertips reads both.
-        // (Training seeds 0-799: too_blurry F1 0.848 / 0.736 / 0.875 -> 0.857 / 0.727 / 0.909.)
-        if let (Some((len, _)), Some(ppi)) = (self.focus.pooled_silhouette_motion(), report.ppi.ppi)
-        {
-            let mm = len * 25.4 / ppi;
+        // (Whenever the silhouette reads a motion, it holds enough points for a blur too:
+        // `blur_seen` is already true.)
+        if let Some(mm) = silhouette_motion_mm {
             if report.focus.motion_mm.is_none_or(|m| mm > m) {
                 report.focus.motion_mm = Some(mm);
             }
-            blur_seen = true;
         }
         report.focus.measured = blur_seen;
         decide(report, &self.geometry, &self.config);
